@@ -1,0 +1,17 @@
+/**
+ * @file compat.h
+ * @brief Feature-test macros: include first in every .c file that uses
+ * POSIX interfaces, before any system header.
+ **/
+#ifndef CHIVE_LIB_CC_COMPAT_H
+#define CHIVE_LIB_CC_COMPAT_H
+
+#ifndef _POSIX_C_SOURCE
+#  define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef _DEFAULT_SOURCE
+/* For explicit_bzero, getentropy, memmem and similar glibc/musl helpers. */
+#  define _DEFAULT_SOURCE 1
+#endif
+
+#endif /* !defined(CHIVE_LIB_CC_COMPAT_H) */
