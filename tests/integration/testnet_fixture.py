@@ -189,7 +189,7 @@ def main():
     mode, netdir = a[0], os.path.realpath(a[1])
     rest = a[2:]
     if mode == "setup":
-        base, timeout = "22000", 120
+        base, timeout = "auto", 120
         i = 0
         while i < len(rest):
             if rest[i] == "--base-port":
