@@ -17,12 +17,13 @@ TIER_RANK = {"public": 0, "lib": 1, "core": 2, "feature": 3, "app": 4}
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]')
 CRYPTO_HDR = re.compile(r"^(openssl|sodium)(/|\.h$)")
 CRYPTO_OK = ("src/lib/crypto/", "src/lib/tls/")
-# libevent headers are confined to the I/O edges of lib/ and to app/
-# (which wires the client onto the embedder's event_base).
+# libevent headers are confined to the I/O edges of lib/, to app/ (which
+# wires the client onto the embedder's event_base), and to programs.
 EVENT_HDR = re.compile(r"^event2/")
 EVENT_OK = ("src/lib/evloop/", "src/lib/buf/", "src/lib/net/",
             "src/lib/tls/", "src/app/", "src/feature/metrics/",
-            "src/feature/control/", "src/feature/socks/")
+            "src/feature/control/", "src/feature/socks/",
+            "daemon/", "tools/")
 
 
 def tier_of_include(target):

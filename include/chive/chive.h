@@ -8,6 +8,8 @@
 #ifndef CHIVE_CHIVE_H
 #define CHIVE_CHIVE_H
 
+#include "chive/client.h"
+#include "chive/config.h"
 #include "chive/error.h"
 #include "chive/export.h"
 #include "chive/log.h"
