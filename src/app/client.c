@@ -1,0 +1,173 @@
+/**
+ * @file client.c
+ * @brief chive_client_t: configuration checks, logging, bootstrap status,
+ * and the order in which subsystems start and stop.
+ **/
+#include "lib/cc/compat.h"
+
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/client_st.h"
+#include "app/config_int.h"
+#include "lib/malloc/malloc.h"
+
+static void errf(char *err, size_t err_len, const char *fmt, ...)
+    CHIVE_PRINTF(3, 4);
+static void
+errf(char *err, size_t err_len, const char *fmt, ...)
+{
+  if (!err || !err_len)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  (void)vsnprintf(err, err_len, fmt, ap);
+  va_end(ap);
+}
+
+/** Load the authorities: DirAuthority lines replace the built-in list. */
+static chive_err_t
+load_authorities(chive_client_t *c, char *err, size_t err_len)
+{
+  size_t n = config_n_values(c->cfg, OPT_DIR_AUTHORITY);
+  if (n == 0) {
+    c->n_authorities = dir_default_authorities(c->authorities,
+                                               DIR_MAX_AUTHORITIES);
+    return CHIVE_OK;
+  }
+  if (n > DIR_MAX_AUTHORITIES) {
+    errf(err, err_len, "Too many DirAuthority lines%s%s", "", "");
+    return CHIVE_ERR_LIMIT;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *line = config_value(c->cfg, OPT_DIR_AUTHORITY, i);
+    const char *why = "";
+    if (dir_server_parse_authority(line, &c->authorities[i], &why) !=
+        CHIVE_OK) {
+      errf(err, err_len, "Bad DirAuthority line '%s': %s", line, why);
+      return CHIVE_ERR_INVAL;
+    }
+  }
+  c->n_authorities = n;
+  return CHIVE_OK;
+}
+
+chive_err_t
+chive_client_new(const chive_config_t *cfg, struct event_base *base,
+                 chive_client_t **out, char *err, size_t err_len)
+{
+  chive_err_t e = CHIVE_ERR_NOMEM;
+  chive_log_cb cb;
+  void *arg;
+  chive_log_severity_t max;
+  if (!out)
+    return CHIVE_ERR_INVAL;
+  *out = NULL;
+  if (!cfg || !base) {
+    errf(err, err_len, "chive_client_new: %s%s", "missing config or base",
+         "");
+    return CHIVE_ERR_INVAL;
+  }
+  chive_client_t *c = chive_zalloc(sizeof(*c));
+  if (!c)
+    goto fail;
+  c->base = base;
+  c->cfg = chive_config_dup(cfg);
+  c->log = logger_new();
+  if (!c->cfg || !c->log)
+    goto fail;
+  config_get_log_cb(cfg, &cb, &arg, &max);
+  logger_set_sink(c->log, cb, arg);
+  logger_set_severity(c->log, LD_ALL, max);
+  if ((e = load_authorities(c, err, err_len)) != CHIVE_OK)
+    goto fail;
+  if (config_is_set(c->cfg, OPT_DIR_AUTHORITY) &&
+      !config_get_bool(c->cfg, OPT_TESTING_TOR_NETWORK))
+    log_warn(c->log, LD_CONFIG,
+             "You have configured your own directory authorities; chive "
+             "will not use the public Tor network's.");
+  *out = c;
+  return CHIVE_OK;
+fail:
+  if (e == CHIVE_ERR_NOMEM)
+    errf(err, err_len, "out of memory%s%s", "", "");
+  chive_client_free(c);
+  return e;
+}
+
+void
+chive_client_set_bootstrap_cb(chive_client_t *c, chive_bootstrap_cb cb,
+                              void *arg)
+{
+  c->boot_cb = cb;
+  c->boot_arg = arg;
+}
+
+/** Deferred delivery of the bootstrap callback (never from inside the
+ * call that made progress). */
+static void
+boot_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+  chive_client_t *c = arg;
+  (void)fd;
+  (void)what;
+  if (c->boot_cb)
+    c->boot_cb(c, (int)c->boot_phase, bootstrap_phase_tag(c->boot_phase),
+               bootstrap_phase_summary(c->boot_phase), c->boot_arg);
+}
+
+void
+client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p)
+{
+  if (c->started && p <= c->boot_phase && p != BOOT_STARTING)
+    return;
+  c->boot_phase = p;
+  log_notice(c->log, LD_GENERAL, "Bootstrapped %d%% (%s): %s", (int)p,
+             bootstrap_phase_tag(p), bootstrap_phase_summary(p));
+  if (c->boot_cb && c->boot_event)
+    event_active(c->boot_event, EV_TIMEOUT, 0);
+}
+
+chive_err_t
+chive_client_start(chive_client_t *c)
+{
+  if (!c || c->started)
+    return CHIVE_ERR_INVAL;
+  c->boot_event = event_new(c->base, -1, 0, boot_event_cb, c);
+  if (!c->boot_event)
+    return CHIVE_ERR_NOMEM;
+  client_bootstrap_reached(c, BOOT_STARTING);
+  c->started = true;
+  return CHIVE_OK;
+}
+
+int
+chive_client_bootstrap_percent(const chive_client_t *c)
+{
+  return c ? (int)c->boot_phase : 0;
+}
+
+void
+chive_client_stop(chive_client_t *c)
+{
+  if (!c || c->stopped)
+    return;
+  c->stopped = true;
+  if (c->boot_event) {
+    event_free(c->boot_event);
+    c->boot_event = NULL;
+  }
+}
+
+void
+chive_client_free(chive_client_t *c)
+{
+  if (!c)
+    return;
+  chive_client_stop(c);
+  logger_free(c->log);
+  chive_config_free(c->cfg);
+  chive_free(c);
+}

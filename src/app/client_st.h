@@ -1,0 +1,37 @@
+/**
+ * @file client_st.h
+ * @brief The fields of chive_client_t, for the app tier's files only.
+ **/
+#ifndef CHIVE_APP_CLIENT_ST_H
+#define CHIVE_APP_CLIENT_ST_H
+
+#include <stdbool.h>
+
+#include "app/bootstrap.h"
+#include "chive/client.h"
+#include "feature/dir/dirauth.h"
+#include "lib/log/log.h"
+
+struct event_base;
+struct event;
+
+struct chive_client_t {
+  chive_config_t *cfg;       /**< owned copy */
+  struct event_base *base;   /**< borrowed from the embedder */
+  logger_t *log;             /**< owned */
+  chive_bootstrap_cb boot_cb;
+  void *boot_arg;
+  bootstrap_phase_t boot_phase;
+  struct event *boot_event;  /**< deferred bootstrap callback */
+  bool started;
+  bool stopped;
+  dir_server_t authorities[DIR_MAX_AUTHORITIES];
+  size_t n_authorities;
+};
+
+/** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the
+ * first time each phase is reached (phases only move forward) and
+ * schedule the embedder's callback. */
+void client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p);
+
+#endif /* !defined(CHIVE_APP_CLIENT_ST_H) */
