@@ -13,6 +13,7 @@ WORKDIR gets a fresh DataDirectory.  Every step is bounded in time.
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -53,7 +54,8 @@ def procs_naming(text):
                 st = f.read()
         except OSError:
             continue
-        if text in c and st[st.rindex(")") + 2] not in "ZX":
+        if re.search(re.escape(text) + r"(/|\s|$)", c) and \
+                st[st.rindex(")") + 2] not in "ZX":
             out.append((int(name), c))
     return out
 

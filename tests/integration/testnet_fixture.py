@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """CTest glue for the chive private Tor test network (tests/testnet/testnet).
 
-  testnet_fixture.py setup   DIR [--base-port P] [--timeout S]
+  testnet_fixture.py setup   DIR [--base-port P] [--timeout S] [--key-cache K]
       stop a stale network in DIR, start a new one, wait until usable
   testnet_fixture.py cleanup DIR
       stop the network, then check that nothing of it is left running
@@ -16,6 +16,7 @@ curl missing.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,21 +108,23 @@ def leftovers(netdir):
             return d[d.rindex(")") + 2] in "ZX"
         except OSError:
             return True
+    def names(c):
+        return c and re.search(re.escape(netdir) + r"(/|\s|$)", c)
     for pid in pids:
         c = cmdline(pid)
-        if c and netdir in c and not zombie(pid):
+        if names(c) and not zombie(pid):
             found[pid] = c
     for name in os.listdir("/proc"):
         if name.isdigit() and int(name) not in me:
             pid = int(name)
             c = cmdline(pid)
-            if c and netdir in c and not zombie(pid) and \
+            if names(c) and not zombie(pid) and \
                     "testnet_fixture.py" not in c:
                 found[pid] = c
     return found
 
 
-def cmd_setup(netdir, base_port, timeout):
+def cmd_setup(netdir, base_port, timeout, key_cache):
     maybe_skip()
     os.makedirs(os.path.dirname(netdir), exist_ok=True)
     if os.path.exists(os.path.join(netdir, "state.json")):
@@ -130,7 +133,8 @@ def cmd_setup(netdir, base_port, timeout):
             say("could not stop the stale network in %s" % netdir)
             return 1
     t0 = time.monotonic()
-    if testnet("start", netdir, "--base-port", str(base_port),
+    extra = ["--key-cache", key_cache] if key_cache else []
+    if testnet("start", netdir, "--base-port", str(base_port), *extra,
                timeout=120) != 0:
         say("start failed (see above)")
         testnet("stop", netdir, timeout=60)
@@ -189,10 +193,13 @@ def main():
     mode, netdir = a[0], os.path.realpath(a[1])
     rest = a[2:]
     if mode == "setup":
-        base, timeout = "auto", 120
+        base, timeout, key_cache = "auto", 120, None
         i = 0
         while i < len(rest):
-            if rest[i] == "--base-port":
+            if rest[i] == "--key-cache":
+                key_cache = rest[i + 1]
+                i += 2
+            elif rest[i] == "--base-port":
                 base = rest[i + 1]
                 i += 2
             elif rest[i] == "--timeout":
@@ -201,7 +208,7 @@ def main():
             else:
                 print("unknown argument %s" % rest[i], file=sys.stderr)
                 return 2
-        return cmd_setup(netdir, base, timeout)
+        return cmd_setup(netdir, base, timeout, key_cache)
     if mode == "cleanup":
         return cmd_cleanup(netdir)
     if rest and rest[0] == "--":
