@@ -34,11 +34,10 @@ static const char HEX_KEYS[] =
 static const char HEX_FAST_X[] = "112233445566778899aabbccddeeff1122334455";
 static const char HEX_FAST_Y[] = "6465666768696a6b6c6d6e6f7071727374757677";
 static const char HEX_FAST_KH[] = "f3b50fbcbef9ccbd0858782b1063660108724492";
-static const char HEX_FAST_KEYS[] =
-    "7a3bf037042b74161b8380e7be6ec56c5f06cdf4"
-    "be72cefffd63e070528901c41cac505d1f449704"
-    "0a571d157e436c0e16c13c8bbaf95a2e"
-    "757480bb0a34622dfe767d4ec944d215";
+static const char HEX_FAST_KEYS[] = "7a3bf037042b74161b8380e7be6ec56c5f06cdf4"
+                                    "be72cefffd63e070528901c41cac505d1f449704"
+                                    "0a571d157e436c0e16c13c8bbaf95a2e"
+                                    "757480bb0a34622dfe767d4ec944d215";
 
 static void
 fill_seq(uint8_t *p, size_t n, uint8_t first)

@@ -230,15 +230,14 @@ test_ntor3_tampered_reply(void)
   for (size_t i = 0; i < v.server_hs_len; i++) {
     memcpy(bad, v.server_hs, v.server_hs_len);
     bad[i] ^= (uint8_t)(1u << (i % 8));
-    chive_err_t e = onion_ntor3_client_finish(&st, bad, v.server_hs_len, sm,
-                                              sizeof(sm), &sm_len, ks,
-                                              sizeof(ks));
+    chive_err_t e = onion_ntor3_client_finish(
+        &st, bad, v.server_hs_len, sm, sizeof(sm), &sm_len, ks, sizeof(ks));
     T_EQ_INT(e, CHIVE_ERR_CRYPTO);
     T_ASSERT(st.active);
   }
   /* Truncated (dropping the last MSG byte changes ENCAP(MSG)) and short. */
-  T_EQ_INT(onion_ntor3_client_finish(&st, v.server_hs, v.server_hs_len - 1,
-                                     sm, sizeof(sm), &sm_len, ks, sizeof(ks)),
+  T_EQ_INT(onion_ntor3_client_finish(&st, v.server_hs, v.server_hs_len - 1, sm,
+                                     sizeof(sm), &sm_len, ks, sizeof(ks)),
            CHIVE_ERR_CRYPTO);
   T_EQ_INT(onion_ntor3_client_finish(&st, v.server_hs, 63, sm, sizeof(sm),
                                      &sm_len, ks, sizeof(ks)),
@@ -297,19 +296,21 @@ test_ntor3_server_rejects(void)
                                    v.client_hs_len, cm, sizeof(cm), &cm_len),
            CHIVE_ERR_CRYPTO);
   /* Too short to hold the fixed fields. */
-  T_EQ_INT(onion_ntor3_server_recv(&st, v.id, v.sec_b, v.pub_b, v.ver,
-                                   v.ver_len, v.client_hs,
-                                   ONION_NTOR3_CLIENT_OVERHEAD_LEN - 1, cm,
-                                   sizeof(cm), &cm_len),
+  T_EQ_INT(onion_ntor3_server_recv(
+               &st, v.id, v.sec_b, v.pub_b, v.ver, v.ver_len, v.client_hs,
+               ONION_NTOR3_CLIENT_OVERHEAD_LEN - 1, cm, sizeof(cm), &cm_len),
            CHIVE_ERR_PROTO);
 done:
   onion_ntor3_server_clear(&st);
 }
 
 static const t_case cases[] = {
-    T_CASE(test_ntor3_client_message), T_CASE(test_ntor3_client_finish),
-    T_CASE(test_ntor3_client_finish_keys), T_CASE(test_ntor3_server),
-    T_CASE(test_ntor3_tampered_reply), T_CASE(test_ntor3_server_rejects),
+    T_CASE(test_ntor3_client_message),
+    T_CASE(test_ntor3_client_finish),
+    T_CASE(test_ntor3_client_finish_keys),
+    T_CASE(test_ntor3_server),
+    T_CASE(test_ntor3_tampered_reply),
+    T_CASE(test_ntor3_server_rejects),
     T_END,
 };
 T_MAIN(cases)

@@ -33,9 +33,9 @@ static const char SERVER_STR[] = "Server";
 #define SECRET_INPUT_LEN \
   (5 * ONION_NTOR_KEY_LEN + ONION_NTOR_ID_LEN + PROTOID_LEN) /* 204 */
 /** auth_input = verify | ID | B | Y | X | PROTOID | "Server". */
-#define AUTH_INPUT_LEN \
-  (DIGEST256_LEN + ONION_NTOR_ID_LEN + 3 * ONION_NTOR_KEY_LEN + \
-   PROTOID_LEN + STRLEN(SERVER_STR)) /* 178 */
+#define AUTH_INPUT_LEN                                                        \
+  (DIGEST256_LEN + ONION_NTOR_ID_LEN + 3 * ONION_NTOR_KEY_LEN + PROTOID_LEN + \
+   STRLEN(SERVER_STR)) /* 178 */
 
 /** Both sides of tor-spec §5.1.4 after the DH steps: from <b>exp_eph</b>
  * (EXP(Y,x) = EXP(X,y)) and <b>exp_static</b> (EXP(B,x) = EXP(X,b)),
@@ -93,10 +93,9 @@ ntor_compute(const uint8_t exp_eph[ONION_NTOR_KEY_LEN],
    * t_key and IKM secret_input; tor-spec §5.2.2 then expands it with
    * info m_expand: "HKDF-SHA256 with info == m_expand, salt == t_key, and
    * IKM == secret_input". */
-  err = crypto_hkdf_sha256((const uint8_t *)T_KEY, STRLEN(T_KEY),
-                           secret_input, sizeof(secret_input),
-                           (const uint8_t *)M_EXPAND, STRLEN(M_EXPAND),
-                           material, sizeof(material));
+  err = crypto_hkdf_sha256((const uint8_t *)T_KEY, STRLEN(T_KEY), secret_input,
+                           sizeof(secret_input), (const uint8_t *)M_EXPAND,
+                           STRLEN(M_EXPAND), material, sizeof(material));
   if (err != CHIVE_OK)
     goto done;
   /* "the first HASH_LEN bytes form the forward digest Df; the next
@@ -193,8 +192,8 @@ onion_ntor_client_finish(onion_ntor_client_t *st,
   if (err != CHIVE_OK)
     goto done;
 
-  err = ntor_compute(exp_yx, exp_bx, st->id, st->pub_b, st->pub_x, pub_y,
-                     auth, &keys);
+  err = ntor_compute(exp_yx, exp_bx, st->id, st->pub_b, st->pub_x, pub_y, auth,
+                     &keys);
   if (err != CHIVE_OK)
     goto done;
   /* "The client verifies that AUTH == H(auth_input, t_mac)." */
@@ -237,8 +236,8 @@ onion_ntor_server_handshake(const uint8_t id[ONION_NTOR_ID_LEN],
   relay_keys_t keys;
   chive_err_t err;
 
-  if (BUG(id == NULL || sec_b == NULL || pub_b == NULL ||
-          onionskin == NULL || reply_out == NULL || keys_out == NULL))
+  if (BUG(id == NULL || sec_b == NULL || pub_b == NULL || onionskin == NULL ||
+          reply_out == NULL || keys_out == NULL))
     return CHIVE_ERR_INVAL;
   memset(&ykp, 0, sizeof(ykp));
   memset(&keys, 0, sizeof(keys));
@@ -268,8 +267,8 @@ onion_ntor_server_handshake(const uint8_t id[ONION_NTOR_ID_LEN],
   err = crypto_x25519(exp_xb, sec_b, pub_x);
   if (err != CHIVE_OK)
     goto done;
-  err = ntor_compute(exp_xy, exp_xb, id, pub_b, pub_x, ykp.pubkey, auth,
-                     &keys);
+  err =
+      ntor_compute(exp_xy, exp_xb, id, pub_b, pub_x, ykp.pubkey, auth, &keys);
   if (err != CHIVE_OK)
     goto done;
   /* SERVER_KP | AUTH */

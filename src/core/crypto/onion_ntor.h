@@ -86,8 +86,7 @@ CHIVE_MUST_CHECK chive_err_t onion_ntor_server_handshake(
     const uint8_t id[ONION_NTOR_ID_LEN],
     const uint8_t sec_b[ONION_NTOR_KEY_LEN],
     const uint8_t pub_b[ONION_NTOR_KEY_LEN],
-    const uint8_t onionskin[ONION_NTOR_ONIONSKIN_LEN],
-    const uint8_t *sec_y, uint8_t reply_out[ONION_NTOR_REPLY_LEN],
-    relay_keys_t *keys_out);
+    const uint8_t onionskin[ONION_NTOR_ONIONSKIN_LEN], const uint8_t *sec_y,
+    uint8_t reply_out[ONION_NTOR_REPLY_LEN], relay_keys_t *keys_out);
 
 #endif /* !defined(CHIVE_CORE_CRYPTO_ONION_NTOR_H) */

@@ -47,9 +47,8 @@ static const char SERVER_STR[] = "Server";
  * ENCAP(t_auth) | verify | ID | B | Y | X | MAC | ENCAP(MSG) | PROTOID |
  * "Server" = 8+38 + 6*32 + 8+443 + 27 + 6 = 722 bytes. */
 #define NTOR3_SCRATCH_LEN 768
-CHIVE_STATIC_ASSERT(ENCAP_LEN + STRLEN(PROTOID ":auth_final") +
-                            6 * 32 + ENCAP_LEN +
-                            ONION_NTOR3_MAX_SERVER_MSG_LEN +
+CHIVE_STATIC_ASSERT(ENCAP_LEN + STRLEN(PROTOID ":auth_final") + 6 * 32 +
+                            ENCAP_LEN + ONION_NTOR3_MAX_SERVER_MSG_LEN +
                             STRLEN(PROTOID) + STRLEN("Server") <=
                         NTOR3_SCRATCH_LEN,
                     "ntor3 scratch buffer too small for auth_input");
@@ -281,8 +280,8 @@ onion_ntor3_client_create_with_secret(
   uint8_t enc_msg[ONION_NTOR3_MAX_CLIENT_MSG_LEN];
   chive_err_t err;
 
-  if (BUG(st == NULL || id == NULL || b == NULL || x == NULL ||
-          out == NULL || out_len == NULL || (ver == NULL && ver_len) ||
+  if (BUG(st == NULL || id == NULL || b == NULL || x == NULL || out == NULL ||
+          out_len == NULL || (ver == NULL && ver_len) ||
           (cm == NULL && cm_len)))
     return CHIVE_ERR_INVAL;
   if (ver_len > ONION_NTOR3_MAX_VER_LEN ||
@@ -357,9 +356,8 @@ onion_ntor3_client_create(onion_ntor3_client_t *st,
   chive_err_t err = crypto_x25519_keypair_generate(&kp);
   if (err != CHIVE_OK)
     return err;
-  err = onion_ntor3_client_create_with_secret(st, id, b, kp.seckey, ver,
-                                              ver_len, cm, cm_len, out,
-                                              out_cap, out_len);
+  err = onion_ntor3_client_create_with_secret(
+      st, id, b, kp.seckey, ver, ver_len, cm, cm_len, out, out_cap, out_len);
   crypto_x25519_keypair_clear(&kp);
   return err;
 }
@@ -381,8 +379,7 @@ onion_ntor3_client_finish(onion_ntor3_client_t *st, const uint8_t *reply,
 
   if (BUG(st == NULL || !st->active || reply == NULL || sm_len == NULL ||
           (sm_out == NULL && sm_cap) || keystream_out == NULL ||
-          keystream_len == 0 ||
-          keystream_len > ONION_NTOR3_MAX_KEYSTREAM_LEN))
+          keystream_len == 0 || keystream_len > ONION_NTOR3_MAX_KEYSTREAM_LEN))
     return CHIVE_ERR_INVAL;
   /* Y | AUTH | MSG; MSG runs to the end of the message. */
   if (reply_len < ONION_NTOR3_SERVER_OVERHEAD_LEN ||
@@ -440,9 +437,9 @@ done:
 
 /* see onion_ntor_v3.h */
 chive_err_t
-onion_ntor3_client_finish_keys(onion_ntor3_client_t *st,
-                               const uint8_t *reply, size_t reply_len,
-                               uint8_t *sm_out, size_t sm_cap, size_t *sm_len,
+onion_ntor3_client_finish_keys(onion_ntor3_client_t *st, const uint8_t *reply,
+                               size_t reply_len, uint8_t *sm_out,
+                               size_t sm_cap, size_t *sm_len,
                                relay_keys_t *keys_out)
 {
   uint8_t material[RELAY_KEY_MATERIAL_LEN];
@@ -524,8 +521,7 @@ onion_ntor3_server_recv(onion_ntor3_server_t *st,
   if (err != CHIVE_OK)
     goto done;
   /* expected_mac = MAC_msgmac(MAC_K1, ID | B | X | MSG) */
-  err = ntor3_msg_mac(mac_k1, tmp.id, tmp.pub_b, tmp.pub_x, msg, msg_len,
-                      mac);
+  err = ntor3_msg_mac(mac_k1, tmp.id, tmp.pub_b, tmp.pub_x, msg, msg_len, mac);
   if (err != CHIVE_OK)
     goto done;
   if (!chive_memeq_ct(mac, mac_rcvd, ONION_NTOR3_MAC_LEN)) {

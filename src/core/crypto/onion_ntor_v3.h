@@ -181,16 +181,18 @@ typedef struct onion_ntor3_ext_t {
  * the number stored.  Returns CHIVE_ERR_PROTO for a truncated list or
  * trailing bytes ("All parties MUST reject messages that are not
  * well-formed").  Pure. */
-CHIVE_MUST_CHECK chive_err_t onion_ntor3_exts_parse(
-    const uint8_t *msg, size_t msg_len, onion_ntor3_ext_t *exts,
-    size_t max_exts, size_t *n_exts);
+CHIVE_MUST_CHECK chive_err_t onion_ntor3_exts_parse(const uint8_t *msg,
+                                                    size_t msg_len,
+                                                    onion_ntor3_ext_t *exts,
+                                                    size_t max_exts,
+                                                    size_t *n_exts);
 
 /** Encode <b>n_exts</b> extensions into <b>out</b> (out_cap bytes),
  * writing the length to *<b>out_len</b>.  Returns CHIVE_ERR_INVAL for
  * more than 255 extensions, CHIVE_ERR_LIMIT if out_cap is too small. */
-CHIVE_MUST_CHECK chive_err_t onion_ntor3_exts_encode(
-    const onion_ntor3_ext_t *exts, size_t n_exts, uint8_t *out,
-    size_t out_cap, size_t *out_len);
+CHIVE_MUST_CHECK chive_err_t
+onion_ntor3_exts_encode(const onion_ntor3_ext_t *exts, size_t n_exts,
+                        uint8_t *out, size_t out_cap, size_t *out_len);
 
 /** Return the first extension of <b>type</b> in <b>exts</b>, or NULL
  * (proposal 332 §A.2: later occurrences are ignored). */

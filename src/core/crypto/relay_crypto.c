@@ -91,8 +91,8 @@ relay_crypto_clear(relay_crypto_t *rc)
 static bool
 relay_crypto_is_ready(const relay_crypto_t *rc)
 {
-  return rc && rc->f_cipher && rc->b_cipher && rc->f_digest &&
-         rc->b_digest && rc->b_digest_tmp;
+  return rc && rc->f_cipher && rc->b_cipher && rc->f_digest && rc->b_digest &&
+         rc->b_digest_tmp;
 }
 
 /** Return true iff every one of the <b>n_hops</b> hops is ready. */

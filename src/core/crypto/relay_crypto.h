@@ -132,15 +132,17 @@ CHIVE_MUST_CHECK chive_err_t relay_crypto_decrypt_inbound(
  * this value for the cell that will make the exit answer with a SENDME,
  * and checks the SENDME's DIGEST against it.  Returns false (and leaves
  * <b>out</b> alone) if no cell has been sent. */
-bool relay_crypto_last_sent_digest(
-    const relay_crypto_t *rc, uint8_t out[RELAY_CRYPTO_SENDME_DIGEST_LEN]);
+bool
+relay_crypto_last_sent_digest(const relay_crypto_t *rc,
+                              uint8_t out[RELAY_CRYPTO_SENDME_DIGEST_LEN]);
 
 /** Copy to <b>out</b> the full (20-byte) running backward digest of
  * <b>rc</b> right after the last cell recognized from this hop.  For
  * authenticated SENDMEs (proposal 289 §3.1): when that cell triggers a
  * circuit-level SENDME, this value is its DIGEST.  Returns false if no
  * cell has been received. */
-bool relay_crypto_last_recv_digest(
-    const relay_crypto_t *rc, uint8_t out[RELAY_CRYPTO_SENDME_DIGEST_LEN]);
+bool
+relay_crypto_last_recv_digest(const relay_crypto_t *rc,
+                              uint8_t out[RELAY_CRYPTO_SENDME_DIGEST_LEN]);
 
 #endif /* !defined(CHIVE_CORE_CRYPTO_RELAY_CRYPTO_H) */

@@ -39,8 +39,8 @@ test_ntor_roundtrip(void)
   T_OK(onion_ntor_client_create(&st, r.id, r.onion.pubkey, skin));
   T_EQ_MEM(skin, r.id, ONION_NTOR_ID_LEN);
   T_EQ_MEM(skin + ONION_NTOR_ID_LEN, r.onion.pubkey, ONION_NTOR_KEY_LEN);
-  T_OK(onion_ntor_server_handshake(r.id, r.onion.seckey, r.onion.pubkey,
-                                   skin, NULL, reply, &sk));
+  T_OK(onion_ntor_server_handshake(r.id, r.onion.seckey, r.onion.pubkey, skin,
+                                   NULL, reply, &sk));
   T_OK(onion_ntor_client_finish(&st, reply, &ck));
   T_EQ_MEM(&ck, &sk, sizeof(ck));
   /* Success wipes the ephemeral secret. */
@@ -74,8 +74,8 @@ test_ntor_tampered_reply(void)
   T_OK(crypto_global_init());
   T_ASSERT(relay_id_make(&r));
   T_OK(onion_ntor_client_create(&st, r.id, r.onion.pubkey, skin));
-  T_OK(onion_ntor_server_handshake(r.id, r.onion.seckey, r.onion.pubkey,
-                                   skin, NULL, reply, &sk));
+  T_OK(onion_ntor_server_handshake(r.id, r.onion.seckey, r.onion.pubkey, skin,
+                                   NULL, reply, &sk));
   for (size_t i = 0; i < sizeof(reply); i++) {
     memcpy(bad, reply, sizeof(reply));
     bad[i] ^= (uint8_t)(1u << (i % 8));
@@ -170,8 +170,10 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_ntor_roundtrip),    T_CASE(test_ntor_tampered_reply),
-    T_CASE(test_ntor_degenerate_y), T_CASE(test_ntor_wrong_relay),
+    T_CASE(test_ntor_roundtrip),
+    T_CASE(test_ntor_tampered_reply),
+    T_CASE(test_ntor_degenerate_y),
+    T_CASE(test_ntor_wrong_relay),
     T_END,
 };
 T_MAIN(cases)

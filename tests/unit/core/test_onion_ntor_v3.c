@@ -65,14 +65,14 @@ test_ntor3_roundtrip_cc(void)
   T_EQ_UINT(cm_len, 3);
   T_EQ_MEM(cm, "\x01\x01\x00", 3);
 
-  T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
-                                 cm, cm_len, skin, sizeof(skin), &skin_len));
+  T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN, cm,
+                                 cm_len, skin, sizeof(skin), &skin_len));
   T_EQ_UINT(skin_len, ONION_NTOR3_CLIENT_OVERHEAD_LEN + cm_len);
   /* CM travels encrypted. */
   T_ASSERT(memcmp(skin + 96, cm, cm_len) != 0);
 
-  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey,
-                               VER, VER_LEN, skin, skin_len, cm_rcvd,
+  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey, VER,
+                               VER_LEN, skin, skin_len, cm_rcvd,
                                sizeof(cm_rcvd), &cm_rcvd_len));
   T_EQ_UINT(cm_rcvd_len, cm_len);
   T_EQ_MEM(cm_rcvd, cm, cm_len);
@@ -118,8 +118,8 @@ test_ntor3_message_sizes(void)
   uint8_t skin[ONION_NTOR3_CLIENT_OVERHEAD_LEN +
                ONION_NTOR3_MAX_CLIENT_MSG_LEN + 1];
   uint8_t cm_rcvd[ONION_NTOR3_MAX_CLIENT_MSG_LEN];
-  uint8_t reply[ONION_NTOR3_SERVER_OVERHEAD_LEN +
-                ONION_NTOR3_MAX_SERVER_MSG_LEN];
+  uint8_t
+      reply[ONION_NTOR3_SERVER_OVERHEAD_LEN + ONION_NTOR3_MAX_SERVER_MSG_LEN];
   uint8_t sm[ONION_NTOR3_MAX_SERVER_MSG_LEN], ks1[100], ks2[100];
   uint8_t big_sm[ONION_NTOR3_MAX_SERVER_MSG_LEN];
   size_t skin_len = 0, cm_rcvd_len = 0, reply_len = 0, sm_len = 0;
@@ -136,25 +136,25 @@ test_ntor3_message_sizes(void)
   T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
                                  NULL, 0, skin, sizeof(skin), &skin_len));
   T_EQ_UINT(skin_len, ONION_NTOR3_CLIENT_OVERHEAD_LEN);
-  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey,
-                               VER, VER_LEN, skin, skin_len, cm_rcvd,
+  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey, VER,
+                               VER_LEN, skin, skin_len, cm_rcvd,
                                sizeof(cm_rcvd), &cm_rcvd_len));
   T_EQ_UINT(cm_rcvd_len, 0);
   T_OK(onion_ntor3_server_reply(&sst, NULL, NULL, 0, reply, sizeof(reply),
                                 &reply_len, ks1, sizeof(ks1)));
   T_EQ_UINT(reply_len, ONION_NTOR3_SERVER_OVERHEAD_LEN);
-  T_OK(onion_ntor3_client_finish(&cst, reply, reply_len, NULL, 0, &sm_len,
-                                 ks2, sizeof(ks2)));
+  T_OK(onion_ntor3_client_finish(&cst, reply, reply_len, NULL, 0, &sm_len, ks2,
+                                 sizeof(ks2)));
   T_EQ_UINT(sm_len, 0);
   T_EQ_MEM(ks1, ks2, sizeof(ks1));
 
   /* Largest CM and SM. */
-  T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
-                                 cm, ONION_NTOR3_MAX_CLIENT_MSG_LEN, skin,
+  T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN, cm,
+                                 ONION_NTOR3_MAX_CLIENT_MSG_LEN, skin,
                                  sizeof(skin), &skin_len));
   T_EQ_UINT(skin_len, 505);
-  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey,
-                               VER, VER_LEN, skin, skin_len, cm_rcvd,
+  T_OK(onion_ntor3_server_recv(&sst, r.id, r.onion.seckey, r.onion.pubkey, VER,
+                               VER_LEN, skin, skin_len, cm_rcvd,
                                sizeof(cm_rcvd), &cm_rcvd_len));
   T_EQ_MEM(cm_rcvd, cm, ONION_NTOR3_MAX_CLIENT_MSG_LEN);
   T_OK(onion_ntor3_server_reply(&sst, NULL, big_sm, sizeof(big_sm), reply,
@@ -167,14 +167,13 @@ test_ntor3_message_sizes(void)
   T_EQ_MEM(ks1, ks2, sizeof(ks1));
 
   /* Over the limits. */
-  T_EQ_INT(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER,
-                                     VER_LEN, cm, sizeof(cm), skin,
-                                     sizeof(skin), &skin_len),
-           CHIVE_ERR_INVAL);
-  T_EQ_INT(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER,
-                                     VER_LEN, cm, 10, skin,
-                                     ONION_NTOR3_CLIENT_OVERHEAD_LEN + 9,
+  T_EQ_INT(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
+                                     cm, sizeof(cm), skin, sizeof(skin),
                                      &skin_len),
+           CHIVE_ERR_INVAL);
+  T_EQ_INT(onion_ntor3_client_create(
+               &cst, r.id, r.onion.pubkey, VER, VER_LEN, cm, 10, skin,
+               ONION_NTOR3_CLIENT_OVERHEAD_LEN + 9, &skin_len),
            CHIVE_ERR_LIMIT);
   T_ASSERT(!cst.active);
   T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
@@ -204,8 +203,8 @@ test_ntor3_degenerate(void)
   memset(zero_b, 0, sizeof(zero_b));
   T_OK(crypto_global_init());
   T_ASSERT(relay_id_make(&r));
-  T_EQ_INT(onion_ntor3_client_create(&cst, r.id, zero_b, VER, VER_LEN, NULL,
-                                     0, skin, sizeof(skin), &skin_len),
+  T_EQ_INT(onion_ntor3_client_create(&cst, r.id, zero_b, VER, VER_LEN, NULL, 0,
+                                     skin, sizeof(skin), &skin_len),
            CHIVE_ERR_CRYPTO);
   T_ASSERT(!cst.active);
   T_OK(onion_ntor3_client_create(&cst, r.id, r.onion.pubkey, VER, VER_LEN,
@@ -281,11 +280,8 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_ntor3_circ_verification),
-    T_CASE(test_ntor3_roundtrip_cc),
-    T_CASE(test_ntor3_message_sizes),
-    T_CASE(test_ntor3_degenerate),
-    T_CASE(test_ntor3_exts_codec),
-    T_END,
+    T_CASE(test_ntor3_circ_verification), T_CASE(test_ntor3_roundtrip_cc),
+    T_CASE(test_ntor3_message_sizes),     T_CASE(test_ntor3_degenerate),
+    T_CASE(test_ntor3_exts_codec),        T_END,
 };
 T_MAIN(cases)

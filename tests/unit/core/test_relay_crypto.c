@@ -124,8 +124,8 @@ sim_deliver_forward(sim_hop_t *hops, size_t n, uint8_t *p)
  * relay adds its own Kb layer.  If <b>full</b> is set, store the 20-byte
  * running digest there. */
 static bool
-sim_originate_backward(sim_hop_t *hops, size_t origin, uint8_t *p,
-                       bool commit, uint8_t *full)
+sim_originate_backward(sim_hop_t *hops, size_t origin, uint8_t *p, bool commit,
+                       uint8_t *full)
 {
   uint8_t d[20];
   crypto_digest_t *tmp = crypto_digest_dup(hops[origin].db);
@@ -480,9 +480,12 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_relay_crypto_kat),        T_CASE(test_relay_crypto_three_hops),
-    T_CASE(test_relay_crypto_many_cells), T_CASE(test_relay_crypto_tamper),
-    T_CASE(test_relay_crypto_clear_zeroed), T_CASE(test_relay_crypto_init_oom),
+    T_CASE(test_relay_crypto_kat),
+    T_CASE(test_relay_crypto_three_hops),
+    T_CASE(test_relay_crypto_many_cells),
+    T_CASE(test_relay_crypto_tamper),
+    T_CASE(test_relay_crypto_clear_zeroed),
+    T_CASE(test_relay_crypto_init_oom),
     T_END,
 };
 T_MAIN(cases)
