@@ -118,6 +118,9 @@ sink_domain(uint32_t domain)
 }
 
 /** Format into <b>buf</b>, marking truncation with "[...]". */
+static void format_msg(char *buf, size_t buf_len, chive_log_severity_t sev,
+                       const char *func, const char *fmt, va_list ap)
+    CHIVE_PRINTF(5, 0);
 static void
 format_msg(char *buf, size_t buf_len, chive_log_severity_t sev,
            const char *func, const char *fmt, va_list ap)
