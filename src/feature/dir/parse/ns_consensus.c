@@ -713,12 +713,15 @@ parse_doc(pctx_t *p, dirtok_reader_t *r)
     bool is_dirsrc = dirtok_str_eq(tok.kw, "dir-source");
     bool is_r = dirtok_str_eq(tok.kw, "r");
     bool is_footer = dirtok_str_eq(tok.kw, "directory-footer");
+    /* Signatures only in the footer, which needs its "directory-footer"
+     * (consensus method 9 and later). */
+    if (st != ST_FOOTER && dirtok_str_eq(tok.kw, "directory-signature"))
+      return CHIVE_ERR_PROTO;
 
     /* Part transitions. */
     switch (st) {
     case ST_HEADER:
-      if (is_r || is_footer ||
-          dirtok_str_eq(tok.kw, "directory-signature"))
+      if (is_r || is_footer)
         return CHIVE_ERR_PROTO; /* no authority section */
       if (is_dirsrc) {
         if ((e = dirtok_section_end(&sec)) || (e = finish_header(p)))
