@@ -100,7 +100,6 @@ test_timers_fire_in_order(void)
    * of granularity), so allow SLACK_MS against our finer clock. */
   T_ASSERT(order.at_ms[0] + SLACK_MS >= start + 20);
   T_ASSERT(order.at_ms[2] + SLACK_MS >= start + 60);
-  T_ASSERT(order.at_ms[2] >= order.at_ms[0] + 40 - SLACK_MS);
   for (int i = 0; i < 3; i++)
     T_ASSERT(!evloop_timer_is_pending(t[i]));
 done:
@@ -158,7 +157,6 @@ test_timer_periodic(void)
   T_OK(evloop_timer_schedule_periodic(t, 5));
   event_base_dispatch(f.base); /* returns once the callback cancels */
   T_EQ_INT(order.n, 3);
-  T_ASSERT(order.at_ms[1] + SLACK_MS >= order.at_ms[0] + 5);
   T_ASSERT(!evloop_timer_is_pending(t));
   /* Switch back to one-shot. */
   T_OK(evloop_timer_schedule(t, 1));
