@@ -203,9 +203,10 @@ sm_close(channel_sm_t *sm, channel_close_reason_t reason, const char *detail)
 
 /* see channel_sm.h */
 void
-channel_sm_close(channel_sm_t *sm, channel_close_reason_t reason)
+channel_sm_close(channel_sm_t *sm, channel_close_reason_t reason,
+                 const char *detail)
 {
-  sm_close(sm, reason, "closed locally");
+  sm_close(sm, reason, detail ? detail : "closed locally");
 }
 
 /* ---- output ------------------------------------------------------------ */

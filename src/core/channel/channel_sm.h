@@ -204,8 +204,10 @@ CHIVE_MUST_CHECK chive_err_t channel_sm_send_var_cell(
 CHIVE_MUST_CHECK chive_err_t channel_sm_send_padding_negotiate(
     channel_sm_t *sm, bool start, uint16_t ito_low_ms, uint16_t ito_high_ms);
 
-/** Close locally with <b>reason</b> (no-op if already closed). */
-void channel_sm_close(channel_sm_t *sm, channel_close_reason_t reason);
+/** Close locally with <b>reason</b> and <b>detail</b> (static text, or
+ * NULL for "closed locally"); no-op if already closed. */
+void channel_sm_close(channel_sm_t *sm, channel_close_reason_t reason,
+                      const char *detail);
 
 /** Allocate a fresh circuit ID for a circuit we initiate (tor-spec
  * §5.1.1).  Only when OPEN.  See circid_alloc(). */

@@ -255,7 +255,14 @@ on_write_ready(evutil_socket_t fd, short what, void *arg)
     process(s); /* sends the ClientHello */
     return;
   }
+  bool had = buf_len(s->out) > 0;
   flush_socket(s);
+  if (had && buf_len(s->out) == 0 && s->state == ST_OPEN &&
+      s->cbs.on_drained) {
+    s->in_cb = true;
+    s->cbs.on_drained(s, s->arg);
+    (void)cb_done(s);
+  }
 }
 
 static void

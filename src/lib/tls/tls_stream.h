@@ -49,6 +49,9 @@ typedef struct tls_stream_callbacks_t {
    * close_notify), CHIVE_ERR_IO (socket/connect error), CHIVE_ERR_CRYPTO
    * or CHIVE_ERR_PROTO (TLS failure), CHIVE_ERR_NOMEM.  Terminal. */
   void (*on_error)(tls_stream_t *s, chive_err_t err, void *arg);
+  /** Optional: the output queue, after being non-empty, was fully handed
+   * to the kernel (a writer that hit CHIVE_ERR_LIMIT may resume). */
+  void (*on_drained)(tls_stream_t *s, void *arg);
 } tls_stream_callbacks_t;
 
 /** Queue limits; zero fields take the defaults. */

@@ -168,7 +168,7 @@ test_happy_path(void)
   T_EQ_MEM(out, "\x00\x00\x00\x00\x0c\x00\x01", 7);
 
   /* Local close is sticky. */
-  channel_sm_close(sm, CHANNEL_CLOSE_REQUESTED);
+  channel_sm_close(sm, CHANNEL_CLOSE_REQUESTED, NULL);
   T_OK(channel_sm_process(sm, 1, FAKE_NOW, &ev, &c));
   T_EQ_INT(ev, CHANNEL_SM_EV_CLOSED);
   T_EQ_INT(channel_sm_process(sm, 1, FAKE_NOW, &ev, &c), CHIVE_ERR_CLOSED);

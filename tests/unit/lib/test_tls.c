@@ -324,7 +324,7 @@ side_error(tls_stream_t *s, chive_err_t err, void *arg)
 }
 
 static const tls_stream_callbacks_t side_cbs = {side_open, side_readable,
-                                                side_error};
+                                                side_error, NULL};
 
 static void
 run_until(struct event_base *base, int *flag, int want)
