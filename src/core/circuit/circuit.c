@@ -74,7 +74,8 @@ hop_clear_handshake(circuit_hop_t *hop)
 static void
 circuit_really_free(circuit_t *circ)
 {
-  stream_table_clear(&circ->streams);
+  if (circ->stream_ops)
+    circ->stream_ops->free_all(circ);
   for (size_t i = 0; i < circ->n_hops; i++) {
     hop_free(circ->hops[i]);
     circ->hops[i] = NULL;
@@ -98,7 +99,8 @@ circuit_leave_(circuit_t *circ)
     return false;
   if (--circ->depth > 0)
     return false;
-  stream_table_reap(&circ->streams);
+  if (circ->stream_ops)
+    circ->stream_ops->reap(circ);
   if (circ->free_pending) {
     circuit_really_free(circ);
     return true;
@@ -143,7 +145,8 @@ circuit_close_(circuit_t *circ, uint8_t reason, bool remote,
     circ->crypto[i] = NULL;
   }
 
-  stream_table_circuit_closed(circ);
+  if (circ->stream_ops)
+    circ->stream_ops->circuit_closed(circ);
   if (circ->ev.closed)
     circ->ev.closed(circ, reason, remote, circ->ev_arg);
 }
@@ -327,8 +330,6 @@ circuit_new(const circuit_params_t *params, circuit_purpose_t purpose,
   circ->params = *params;
   circ->relay_early_left = CIRCUIT_MAX_RELAY_EARLY;
   circ->created_us = now_us;
-  stream_table_init(&circ->streams, params->first_stream_id,
-                    params->max_streams);
   *out = circ;
   return CHIVE_OK;
 }
@@ -683,8 +684,8 @@ handle_circuit_msg(circuit_t *circ, size_t idx, const relay_cell_t *msg,
                                 ? "SENDME digest mismatch"
                                 : "unexpected or malformed circuit SENDME");
     circ->stats.sendmes_received++;
-    if (was_blocked)
-      stream_table_resume(circ, idx, now_us);
+    if (was_blocked && circ->stream_ops)
+      circ->stream_ops->resume(circ, idx, now_us);
     return CHIVE_OK;
   }
   case RELAY_COMMAND_EXTENDED2: {
@@ -779,7 +780,12 @@ handle_relay_cell(circuit_t *circ, const cell_t *cell, uint64_t now_us)
   if (msg.h.stream_id == 0)
     return handle_circuit_msg(circ, idx, &msg, now_us);
 
-  err = stream_table_handle_relay(circ, idx, &msg, now_us);
+  if (!circ->stream_ops) {
+    /* No stream was ever opened: an unknown stream (tor-spec §6.2). */
+    circ->stats.cells_dropped++;
+    return CHIVE_OK;
+  }
+  err = circ->stream_ops->handle_relay(circ, idx, &msg, now_us);
   if (err != CHIVE_OK && circ->state != CIRCUIT_STATE_CLOSED)
     return close_for_peer(circ, err, "stream protocol violation");
   return err;
@@ -994,13 +1000,13 @@ circuit_deliver_window(const circuit_t *circ, size_t hop)
 size_t
 circuit_n_streams(const circuit_t *circ)
 {
-  return stream_table_n_live(&circ->streams);
+  return circ->stream_ops ? circ->stream_ops->n_live(circ) : 0;
 }
 
 size_t
 circuit_n_half_closed(const circuit_t *circ)
 {
-  return circ->streams.n_half;
+  return circ->stream_ops ? circ->stream_ops->n_half_closed(circ) : 0;
 }
 
 logger_t *

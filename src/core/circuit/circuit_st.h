@@ -13,7 +13,29 @@
 #include "core/crypto/onion_ntor.h"
 #include "core/crypto/onion_ntor_v3.h"
 #include "core/crypto/relay_crypto.h"
-#include "core/stream/stream.h"
+
+/** Hooks the stream layer (core/stream) installs on a circuit the first
+ * time a stream is opened on it.  core/circuit never includes
+ * core/stream: it reaches streams only through these. */
+typedef struct circuit_stream_ops_t {
+  /** A stream-level relay message (stream id != 0) from hop <b>hop</b>;
+   * RELAY_DATA has been counted against the circuit window.  Return
+   * CHIVE_ERR_PROTO to close the circuit. */
+  chive_err_t (*handle_relay)(circuit_t *circ, size_t hop,
+                              const relay_cell_t *msg, uint64_t now_us);
+  /** The circuit closed: end every stream (owners told). */
+  void (*circuit_closed)(circuit_t *circ);
+  /** The circuit package window toward <b>hop</b> reopened. */
+  void (*resume)(circuit_t *circ, size_t hop, uint64_t now_us);
+  /** Free streams that are done (no callback on the stack). */
+  void (*reap)(circuit_t *circ);
+  /** Free the whole table (circuit being freed; no callbacks). */
+  void (*free_all)(circuit_t *circ);
+  size_t (*n_live)(const circuit_t *circ);
+  size_t (*n_half_closed)(const circuit_t *circ);
+} circuit_stream_ops_t;
+
+struct stream_table_t;
 
 /** Magic number of a live circuit_t. */
 #define CIRCUIT_MAGIC 0x43495243u /* "CIRC" */
@@ -83,7 +105,9 @@ struct circuit_t {
   unsigned depth;
   bool free_pending;
 
-  stream_table_t streams;
+  /** The stream layer's table and hooks; NULL until the first stream. */
+  struct stream_table_t *streams;
+  const circuit_stream_ops_t *stream_ops;
 };
 
 /** Note entry into a circuit/stream API call (callbacks may follow). */

@@ -37,10 +37,14 @@ sendme_circ_can_package(const sendme_circ_t *sc)
 bool
 sendme_circ_next_needs_digest(const sendme_circ_t *sc)
 {
-  /* tor-spec §7.3: the digest to remember is that of the cell after which
-   * the package window reaches a multiple of the increment. */
+  /* The peer answers every CIRCWINDOW_INCREMENT DATA cells it receives
+   * (its deliver window always starts at 1000), so remember the digest
+   * of every 100th cell we send.  With the default circwindow of 1000
+   * this is exactly tor-spec §7.3's "package window gets to a multiple of
+   * the circuit window increment"; counting also stays right for other
+   * "circwindow" values. */
   return sc->package_window > 0 &&
-         ((sc->package_window - 1) % CIRCWINDOW_INCREMENT) == 0;
+         (sc->n_packaged + 1) % CIRCWINDOW_INCREMENT == 0;
 }
 
 /* see sendme.h */
@@ -60,6 +64,7 @@ sendme_circ_note_packaged(sendme_circ_t *sc,
     sc->n_digests++;
   }
   sc->package_window--;
+  sc->n_packaged++;
   return CHIVE_OK;
 }
 

@@ -11,11 +11,12 @@
  * Which digest is remembered (proposal 289 §3.1-3.2, tor-spec §7.3): the
  * peer answers with a circuit SENDME after every CIRCWINDOW_INCREMENT
  * RELAY_DATA cells it receives, carrying the running digest of the cell
- * that triggered it.  So when we send the DATA cell that leaves our
- * package window at a multiple of the increment (before the send, window
- * - 1 is a multiple), we remember our running forward digest right after
- * that cell.  The peer's SENDMEs arrive in the same order, so a FIFO of
- * at most CIRCWINDOW_START_MAX / CIRCWINDOW_INCREMENT digests suffices.
+ * that triggered it.  So when we send the 100th, 200th, ... DATA cell
+ * (with the default window of 1000: the cell that leaves our package
+ * window at a multiple of the increment) we remember our running forward
+ * digest right after that cell.  The peer's SENDMEs arrive in the same
+ * order, so a FIFO of at most CIRCWINDOW_START_MAX / CIRCWINDOW_INCREMENT
+ * digests suffices.
  **/
 #ifndef CHIVE_CORE_CIRCUIT_SENDME_H
 #define CHIVE_CORE_CIRCUIT_SENDME_H
@@ -55,6 +56,7 @@ typedef struct sendme_circ_t {
   uint8_t digests[SENDME_MAX_PENDING_DIGESTS][SENDME_DIGEST_LEN];
   size_t head;
   size_t n_digests;
+  uint64_t n_packaged; /**< DATA cells sent so far. */
 } sendme_circ_t;
 
 /** Initialise <b>sc</b> with package window <b>circwindow</b> (clamped

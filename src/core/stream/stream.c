@@ -6,7 +6,7 @@
  *
  * Streams are owned by their circuit's stream_table_t.  A stream that
  * is done is put in STREAM_STATE_CLOSED and freed by
- * stream_table_reap() when no callback is on the stack (circuit depth
+ * ops_reap() when no callback is on the stack (circuit depth
  * 0), so owners may call stream_close() from inside any callback.
  **/
 #include "lib/cc/compat.h"
@@ -54,10 +54,36 @@ struct stream_t {
   uint64_t bytes_received;
 };
 
+/** A stream ID we sent END for, remembered so late cells can be
+ * accounted (tor-spec §6.3: the sender "SHOULD remember how many cells of
+ * which types (CONNECTED, SENDME, DATA) it would have accepted on that
+ * stream, and SHOULD kill the circuit if it receives more"). */
+typedef struct stream_half_t {
+  uint16_t id;
+  uint8_t hop;
+  bool connected_pending; /**< Closed while waiting for CONNECTED. */
+  bool resolved_pending;  /**< Closed while waiting for RESOLVED. */
+  int32_t data_left;      /**< DATA cells still acceptable. */
+  int32_t sendmes_left;   /**< Stream SENDMEs still acceptable. */
+  uint64_t seq;           /**< Order of closing (oldest evicted first). */
+} stream_half_t;
+
+/** A circuit's streams (circ->streams). */
+typedef struct stream_table_t {
+  stream_t **v;        /**< Streams, including ones awaiting reaping. */
+  size_t n, cap;
+  stream_half_t *half; /**< Half-closed IDs. */
+  size_t n_half, half_cap;
+  size_t max_streams;  /**< Open + half-closed limit. */
+  uint16_t next_id;    /**< Next stream ID to try. */
+  size_t rr;           /**< Round-robin start for resuming. */
+  uint64_t half_seq;
+} stream_table_t;
+
 /* ---- The table ------------------------------------------------------- */
 
-/* see stream.h */
-void
+/** Initialise <b>t</b>: IDs start at <b>first_id</b> (0 = random). */
+static void
 stream_table_init(stream_table_t *t, uint16_t first_id, size_t max_streams)
 {
   memset(t, 0, sizeof(*t));
@@ -75,21 +101,27 @@ stream_free_struct(stream_t *st)
   chive_free_wipe(st);
 }
 
-/* see stream.h */
-void
-stream_table_clear(stream_table_t *t)
+/** Free every stream and half-closed entry and the table; no
+ * callbacks (circuit_stream_ops_t.free_all). */
+static void
+ops_free_all(circuit_t *circ)
 {
+  stream_table_t *t = circ->streams;
+  if (!t)
+    return;
   for (size_t i = 0; i < t->n; i++)
     stream_free_struct(t->v[i]);
   chive_free(t->v);
   chive_free(t->half);
-  memset(t, 0, sizeof(*t));
+  chive_free(t);
+  circ->streams = NULL;
 }
 
-/* see stream.h */
-void
-stream_table_reap(stream_table_t *t)
+/** Free streams in state CLOSED (circuit_stream_ops_t.reap). */
+static void
+ops_reap(circuit_t *circ)
 {
+  stream_table_t *t = circ->streams;
   size_t j = 0;
   for (size_t i = 0; i < t->n; i++) {
     if (t->v[i]->state == STREAM_STATE_CLOSED)
@@ -100,8 +132,8 @@ stream_table_reap(stream_table_t *t)
   t->n = j;
 }
 
-/* see stream.h */
-size_t
+/** Live (not CLOSED) streams in <b>t</b>. */
+static size_t
 stream_table_n_live(const stream_table_t *t)
 {
   size_t n = 0;
@@ -304,11 +336,12 @@ stream_pump(stream_t *st, uint64_t now_us)
   }
 }
 
-/* see stream.h */
-void
-stream_table_resume(circuit_t *circ, size_t hop, uint64_t now_us)
+/** The circuit package window toward <b>hop</b> reopened: let blocked
+ * streams on it write (circuit_stream_ops_t.resume). */
+static void
+ops_resume(circuit_t *circ, size_t hop, uint64_t now_us)
 {
-  stream_table_t *t = &circ->streams;
+  stream_table_t *t = circ->streams;
   if (t->n == 0)
     return;
   const size_t start = t->rr++ % t->n;
@@ -348,6 +381,47 @@ stream_consider_sendme(stream_t *st, uint64_t now_us)
   }
 }
 
+/** circuit_stream_ops_t.n_live */
+static size_t
+ops_n_live(const circuit_t *circ)
+{
+  return stream_table_n_live(circ->streams);
+}
+
+/** circuit_stream_ops_t.n_half_closed */
+static size_t
+ops_n_half_closed(const circuit_t *circ)
+{
+  return circ->streams->n_half;
+}
+
+static chive_err_t ops_handle_relay(circuit_t *circ, size_t hop,
+                                    const relay_cell_t *msg,
+                                    uint64_t now_us);
+static void ops_circuit_closed(circuit_t *circ);
+
+static const circuit_stream_ops_t stream_ops = {
+    ops_handle_relay, ops_circuit_closed, ops_resume,     ops_reap,
+    ops_free_all,     ops_n_live,         ops_n_half_closed,
+};
+
+/** Return <b>circ</b>'s stream table, creating it (and installing the
+ * hooks) on first use; NULL on allocation failure. */
+static stream_table_t *
+ensure_table(circuit_t *circ)
+{
+  if (circ->streams)
+    return circ->streams;
+  stream_table_t *t = chive_zalloc(sizeof(*t));
+  if (!t)
+    return NULL;
+  stream_table_init(t, circ->params.first_stream_id,
+                    circ->params.max_streams);
+  circ->streams = t;
+  circ->stream_ops = &stream_ops;
+  return t;
+}
+
 /* ---- Opening --------------------------------------------------------- */
 
 /** Common part of the stream_open* functions. */
@@ -365,7 +439,9 @@ stream_open_common(circuit_t *circ, stream_kind_t kind, uint8_t cmd,
     return CHIVE_ERR_INVAL;
   if (circ->state == CIRCUIT_STATE_CLOSED || circ->n_open == 0)
     return CHIVE_ERR_INVAL;
-  t = &circ->streams;
+  t = ensure_table(circ);
+  if (!t)
+    return CHIVE_ERR_NOMEM;
   /* Make room first, so nothing can fail after BEGIN is sent. */
   if (t->n == t->cap) {
     size_t ncap = t->cap ? t->cap * 2 : 4;
@@ -535,7 +611,7 @@ stream_close(stream_t *st, uint8_t reason, uint64_t now_us)
       }
     }
     if (circ->state != CIRCUIT_STATE_CLOSED)
-      add_half(&circ->streams, st);
+      add_half(circ->streams, st);
   }
   st->state = STREAM_STATE_CLOSED;
   (void)circuit_leave_(circ);
@@ -581,7 +657,7 @@ stream_end_protocol(stream_t *st, uint64_t now_us)
     }
   }
   if (circ->state != CIRCUIT_STATE_CLOSED)
-    add_half(&circ->streams, st);
+    add_half(circ->streams, st);
   st->state = STREAM_STATE_CLOSED;
   if (owner.end)
     owner.end(st, STREAM_END_BY_PROTOCOL, END_REASON_TORPROTOCOL, NULL,
@@ -647,12 +723,12 @@ handle_data(stream_t *st, const relay_cell_t *msg, uint64_t now_us)
   return CHIVE_OK;
 }
 
-/* see stream.h */
-chive_err_t
-stream_table_handle_relay(circuit_t *circ, size_t hop,
-                          const relay_cell_t *msg, uint64_t now_us)
+/** A stream-level relay message (circuit_stream_ops_t.handle_relay). */
+static chive_err_t
+ops_handle_relay(circuit_t *circ, size_t hop, const relay_cell_t *msg,
+                 uint64_t now_us)
 {
-  stream_table_t *t = &circ->streams;
+  stream_table_t *t = circ->streams;
   stream_t *st = find_stream(t, msg->h.stream_id);
   if (!st || st->hop != hop) {
     long hi = find_half(t, msg->h.stream_id);
@@ -744,11 +820,12 @@ stream_table_handle_relay(circuit_t *circ, size_t hop,
   }
 }
 
-/* see stream.h */
-void
-stream_table_circuit_closed(circuit_t *circ)
+/** The circuit closed: end every live stream
+ * (circuit_stream_ops_t.circuit_closed). */
+static void
+ops_circuit_closed(circuit_t *circ)
 {
-  stream_table_t *t = &circ->streams;
+  stream_table_t *t = circ->streams;
   t->n_half = 0;
   for (size_t i = 0; i < t->n; i++) {
     stream_t *st = t->v[i];
