@@ -20,12 +20,12 @@
 
 /** Decode hex literal <b>h</b> into <b>buf</b> and return its length, or
  * fail the test. */
-#define UNHEX(buf, h)                                   \
-  do {                                                  \
-    long n_ = t_unhex((h), (buf), sizeof(buf));         \
-    T_ASSERT(n_ >= 0);                                  \
-    buf##_len = (size_t)n_;                             \
-    (void)buf##_len;                                    \
+#define UNHEX(buf, h)                           \
+  do {                                          \
+    long n_ = t_unhex((h), (buf), sizeof(buf)); \
+    T_ASSERT(n_ >= 0);                          \
+    buf##_len = (size_t)n_;                     \
+    (void)buf##_len;                            \
   } while (0)
 
 static const char sha_msg448[] =
@@ -64,17 +64,21 @@ test_sha256_sha512(void)
   size_t exp_len;
   T_OK(crypto_global_init());
   crypto_sha256("abc", 3, out);
-  UNHEX(exp, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  UNHEX(exp,
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   T_EQ_MEM(out, exp, DIGEST256_LEN);
   crypto_sha256("", 0, out);
-  UNHEX(exp, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  UNHEX(exp,
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   T_EQ_MEM(out, exp, DIGEST256_LEN);
   crypto_sha256(sha_msg448, strlen(sha_msg448), out);
-  UNHEX(exp, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  UNHEX(exp,
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   T_EQ_MEM(out, exp, DIGEST256_LEN);
   crypto_sha512("abc", 3, out);
-  UNHEX(exp, "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
-             "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  UNHEX(exp,
+        "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
   T_EQ_MEM(out, exp, DIGEST512_LEN);
 done:
   return;
@@ -87,17 +91,21 @@ test_sha3_shake(void)
   size_t exp_len;
   T_OK(crypto_global_init());
   crypto_sha3_256("", 0, out);
-  UNHEX(exp, "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
+  UNHEX(exp,
+        "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a");
   T_EQ_MEM(out, exp, DIGEST256_LEN);
   crypto_sha3_256("abc", 3, out);
-  UNHEX(exp, "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
+  UNHEX(exp,
+        "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532");
   T_EQ_MEM(out, exp, DIGEST256_LEN);
   crypto_shake256("", 0, out, 32);
-  UNHEX(exp, "46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f");
+  UNHEX(exp,
+        "46b9dd2b0ba88d13233b3feb743eeb243fcd52ea62b81b82b50c27646ed5762f");
   T_EQ_MEM(out, exp, 32);
   crypto_shake256("abc", 3, out, 64);
-  UNHEX(exp, "483366601360a8771c6863080cc4114d8db44530f8f1e1ee4f94ea37e78b5739"
-             "d5a15bef186a5386c75744c0527e1faa9f8726e462a12a4feb06bd8801e751e4");
+  UNHEX(exp,
+        "483366601360a8771c6863080cc4114d8db44530f8f1e1ee4f94ea37e78b5739"
+        "d5a15bef186a5386c75744c0527e1faa9f8726e462a12a4feb06bd8801e751e4");
   T_EQ_MEM(out, exp, 64);
   /* An XOF's shorter output is a prefix of its longer output. */
   crypto_shake256("abc", 3, out, 5);
@@ -116,8 +124,7 @@ test_hmac_sha256_rfc4231(void)
   } tv[] = {
       {"0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", 32},
-      {"4a656665",
-       "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+      {"4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", 32},
       {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
        "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
@@ -376,13 +383,11 @@ test_ed25519_rfc8032(void)
     for (size_t bit = 0; bit < 512; bit += 37) {
       memcpy(out, sig, 64);
       out[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-      T_EQ_INT(crypto_ed25519_verify(pk, msg, msg_len, out),
-               CHIVE_ERR_CRYPTO);
+      T_EQ_INT(crypto_ed25519_verify(pk, msg, msg_len, out), CHIVE_ERR_CRYPTO);
     }
     if (msg_len > 0) {
       msg[0] ^= 0x01;
-      T_EQ_INT(crypto_ed25519_verify(pk, msg, msg_len, sig),
-               CHIVE_ERR_CRYPTO);
+      T_EQ_INT(crypto_ed25519_verify(pk, msg, msg_len, sig), CHIVE_ERR_CRYPTO);
     }
     pk[5] ^= 0x10;
     T_EQ_INT(crypto_ed25519_verify(pk, msg, msg_len, sig), CHIVE_ERR_CRYPTO);
@@ -393,7 +398,8 @@ test_ed25519_rfc8032(void)
   memset(pk, 0, sizeof(pk));
   pk[0] = 1;
   T_ASSERT(!crypto_ed25519_pubkey_is_valid(pk));
-  UNHEX(pk, "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  UNHEX(pk,
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
   T_ASSERT(!crypto_ed25519_pubkey_is_valid(pk));
 done:
   crypto_ed25519_keypair_clear(&kp);

@@ -61,8 +61,8 @@ test_hkdf_rfc5869(void)
                             info_len ? info : NULL, info_len, out, okm_len));
     T_EQ_MEM(out, okm, okm_len);
     /* A shorter request yields a prefix. */
-    T_OK(crypto_hkdf_sha256(salt, salt_len, ikm, ikm_len, info, info_len,
-                            out, 7));
+    T_OK(crypto_hkdf_sha256(salt, salt_len, ikm, ikm_len, info, info_len, out,
+                            7));
     T_EQ_MEM(out, okm, 7);
   }
   /* Limits: 0 bytes and more than 255 * 32 bytes are refused. */
@@ -114,8 +114,8 @@ test_kdf_tor(void)
    * are and are not multiples of 20, up to the maximum. */
   for (size_t i = 0; i < sizeof(k0); i++)
     k0[i] = (uint8_t)(i * 7 + 3);
-  static const size_t lens[] = {1, 19, 20, 21, 72, 100, 5119,
-                                KDF_TOR_MAX_OUT_LEN};
+  static const size_t lens[] = {1,  19,  20,   21,
+                                72, 100, 5119, KDF_TOR_MAX_OUT_LEN};
   for (size_t j = 0; j < CHIVE_ARRAY_LEN(lens); j++) {
     memset(out, 0xee, sizeof(out));
     kdf_tor_ref(k0, sizeof(k0), exp, lens[j]);

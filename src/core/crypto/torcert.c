@@ -157,8 +157,8 @@ torcert_rsa_crosscert_parse(torcert_rsa_crosscert_t *out, const uint8_t *p,
 /** SHA256(prefix | ED25519_KEY | EXPIRATION_DATE): what the RSA key
  * signs (cert-spec §2.3; SIGLEN is not covered). */
 static void
-crosscert_digest(const uint8_t ed_key[ED25519_PUBKEY_LEN],
-                 uint32_t exp_hours, uint8_t out[DIGEST256_LEN])
+crosscert_digest(const uint8_t ed_key[ED25519_PUBKEY_LEN], uint32_t exp_hours,
+                 uint8_t out[DIGEST256_LEN])
 {
   static const char prefix[] = TORCERT_RSA_CROSSCERT_PREFIX;
   uint8_t buf[sizeof(prefix) - 1 + TORCERT_RSA_CROSSCERT_BODY_LEN];
@@ -200,8 +200,8 @@ torcert_rsa_crosscert_encode_signed(uint8_t *out, size_t out_max,
   size_t sig_len = 0;
   chive_err_t err;
   crosscert_digest(ed_key, exp_hours, d);
-  err = crypto_rsa_sk_sign_digest(sk, d, sizeof(d), sig, sizeof(sig),
-                                  &sig_len);
+  err =
+      crypto_rsa_sk_sign_digest(sk, d, sizeof(d), sig, sizeof(sig), &sig_len);
   if (err)
     return err;
   if (sig_len > TORCERT_RSA_CROSSCERT_MAX_SIG_LEN)

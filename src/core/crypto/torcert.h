@@ -59,12 +59,12 @@
 /** A parsed Ed25519 certificate.  Caller-allocated; fill it with
  * torcert_parse().  Do not modify the fields. */
 typedef struct torcert_t {
-  uint8_t cert_type;     /**< CERT_TYPE */
-  uint8_t key_type;      /**< CERT_KEY_TYPE (see note above) */
-  uint32_t exp_hours;    /**< EXPIRATION_DATE: hours since the epoch */
+  uint8_t cert_type;         /**< CERT_TYPE */
+  uint8_t key_type;          /**< CERT_KEY_TYPE (see note above) */
+  uint32_t exp_hours;        /**< EXPIRATION_DATE: hours since the epoch */
   uint8_t certified_key[32]; /**< CERTIFIED_KEY (a key or a digest) */
-  uint8_t n_extensions;  /**< N_EXTENSIONS */
-  bool has_signing_key;  /**< true iff a type-04 extension was present */
+  uint8_t n_extensions;      /**< N_EXTENSIONS */
+  bool has_signing_key;      /**< true iff a type-04 extension was present */
   uint8_t signing_key[ED25519_PUBKEY_LEN]; /**< its key, if present */
   uint8_t signature[ED25519_SIG_LEN];      /**< SIGNATURE */
   /** Borrowed: the first signed_len (= N-64) bytes of the buffer given to
@@ -94,9 +94,9 @@ CHIVE_MUST_CHECK chive_err_t torcert_parse(torcert_t *out, const uint8_t *p,
  * Returns CHIVE_OK; CHIVE_ERR_PROTO if signing_pk is NULL and the cert
  * carries no key; CHIVE_ERR_CRYPTO if the key mismatches or the signature
  * is bad; CHIVE_ERR_EXPIRED if the (correctly signed) cert expired. */
-CHIVE_MUST_CHECK chive_err_t torcert_check(
-    const torcert_t *cert, const uint8_t signing_pk[ED25519_PUBKEY_LEN],
-    int64_t now_s);
+CHIVE_MUST_CHECK chive_err_t
+torcert_check(const torcert_t *cert,
+              const uint8_t signing_pk[ED25519_PUBKEY_LEN], int64_t now_s);
 
 /** Return the expiry time of <b>cert</b> in seconds since the epoch. */
 int64_t torcert_expiry_s(const torcert_t *cert);
@@ -142,9 +142,9 @@ CHIVE_MUST_CHECK chive_err_t torcert_rsa_crosscert_parse(
  * caller separately compares cc->ed_key with the Ed25519 identity it
  * expects.  CHIVE_ERR_CRYPTO for a bad signature, CHIVE_ERR_EXPIRED if
  * expired. */
-CHIVE_MUST_CHECK chive_err_t torcert_rsa_crosscert_check(
-    const torcert_rsa_crosscert_t *cc, const crypto_rsa_pk_t *rsa_id,
-    int64_t now_s);
+CHIVE_MUST_CHECK chive_err_t
+torcert_rsa_crosscert_check(const torcert_rsa_crosscert_t *cc,
+                            const crypto_rsa_pk_t *rsa_id, int64_t now_s);
 
 /** Return the expiry of <b>cc</b> in seconds since the epoch. */
 int64_t torcert_rsa_crosscert_expiry_s(const torcert_rsa_crosscert_t *cc);

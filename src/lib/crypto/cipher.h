@@ -29,13 +29,12 @@ crypto_cipher_t *crypto_cipher_new(const uint8_t *key, size_t key_len,
 /** XOR the next <b>len</b> keystream bytes into <b>buf</b>.  Encryption
  * and decryption are the same operation.  The keystream position carries
  * over between calls, whatever the chunk sizes. */
-void crypto_cipher_crypt_inplace(crypto_cipher_t *c, uint8_t *buf,
-                                 size_t len);
+void crypto_cipher_crypt_inplace(crypto_cipher_t *c, uint8_t *buf, size_t len);
 
 /** Like crypto_cipher_crypt_inplace() but from <b>in</b> to <b>out</b>
  * (which may be equal, but must not otherwise overlap). */
-void crypto_cipher_crypt(crypto_cipher_t *c, uint8_t *out,
-                         const uint8_t *in, size_t len);
+void crypto_cipher_crypt(crypto_cipher_t *c, uint8_t *out, const uint8_t *in,
+                         size_t len);
 
 /** Release <b>c</b>, wiping the key schedule and keystream state. */
 void crypto_cipher_free_(crypto_cipher_t *c);

@@ -168,8 +168,8 @@ crypto_shake256(const void *m, size_t len, uint8_t *out, size_t out_len)
 }
 
 void
-crypto_hmac_sha256(const void *key, size_t key_len, const void *m,
-                   size_t len, uint8_t out[DIGEST256_LEN])
+crypto_hmac_sha256(const void *key, size_t key_len, const void *m, size_t len,
+                   uint8_t out[DIGEST256_LEN])
 {
   unsigned int got = 0;
   static const uint8_t empty_key[1] = {0};
@@ -179,13 +179,13 @@ crypto_hmac_sha256(const void *key, size_t key_len, const void *m,
     key = empty_key;
   CHIVE_ASSERT(key_len <= INT_MAX);
   CRYPTO_MUST(HMAC(EVP_sha256(), key, (int)key_len, m, len, out, &got) !=
-               NULL);
+              NULL);
   CRYPTO_MUST(got == DIGEST256_LEN);
 }
 
 void
-crypto_mac_sha3_256(const void *key, size_t key_len, const void *m,
-                    size_t len, uint8_t out[DIGEST256_LEN])
+crypto_mac_sha3_256(const void *key, size_t key_len, const void *m, size_t len,
+                    uint8_t out[DIGEST256_LEN])
 {
   uint8_t k_len[8];
   uint64_t n = (uint64_t)key_len;

@@ -67,8 +67,7 @@ void crypto_digest_free_(crypto_digest_t *d);
 
 /** SHAKE-256 extendable-output function: write <b>out_len</b> bytes of
  * SHAKE-256(m) to <b>out</b>. */
-void crypto_shake256(const void *m, size_t len, uint8_t *out,
-                     size_t out_len);
+void crypto_shake256(const void *m, size_t len, uint8_t *out, size_t out_len);
 /** HMAC-SHA256 (RFC 2104). */
 void crypto_hmac_sha256(const void *key, size_t key_len, const void *m,
                         size_t len, uint8_t out[DIGEST256_LEN]);

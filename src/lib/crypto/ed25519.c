@@ -62,15 +62,14 @@ crypto_ed25519_sign(uint8_t sig[ED25519_SIG_LEN], const uint8_t *msg,
   static const uint8_t empty[1] = {0};
   memcpy(sk, kp->seed, ED25519_SEED_LEN);
   memcpy(sk + ED25519_SEED_LEN, kp->pubkey, ED25519_PUBKEY_LEN);
-  CRYPTO_MUST(crypto_sign_ed25519_detached(sig, NULL, len ? msg : empty,
-                                           len, sk) == 0);
+  CRYPTO_MUST(crypto_sign_ed25519_detached(sig, NULL, len ? msg : empty, len,
+                                           sk) == 0);
   chive_memwipe(sk, sizeof(sk));
 }
 
 chive_err_t
-crypto_ed25519_verify(const uint8_t pk[ED25519_PUBKEY_LEN],
-                      const uint8_t *msg, size_t len,
-                      const uint8_t sig[ED25519_SIG_LEN])
+crypto_ed25519_verify(const uint8_t pk[ED25519_PUBKEY_LEN], const uint8_t *msg,
+                      size_t len, const uint8_t sig[ED25519_SIG_LEN])
 {
   static const uint8_t empty[1] = {0};
   if (crypto_sign_ed25519_verify_detached(sig, len ? msg : empty, len, pk) !=

@@ -42,9 +42,9 @@ void crypto_ed25519_sign(uint8_t sig[ED25519_SIG_LEN], const uint8_t *msg,
 /** Return CHIVE_OK iff <b>sig</b> is a valid signature of <b>msg</b> under
  * <b>pk</b>; CHIVE_ERR_CRYPTO otherwise.  Rejects non-canonical S and
  * small-order public keys (libsodium's rules). */
-CHIVE_MUST_CHECK chive_err_t crypto_ed25519_verify(
-    const uint8_t pk[ED25519_PUBKEY_LEN], const uint8_t *msg, size_t len,
-    const uint8_t sig[ED25519_SIG_LEN]);
+CHIVE_MUST_CHECK chive_err_t
+crypto_ed25519_verify(const uint8_t pk[ED25519_PUBKEY_LEN], const uint8_t *msg,
+                      size_t len, const uint8_t sig[ED25519_SIG_LEN]);
 
 /** Return true iff <b>pk</b> is the canonical encoding of a point on the
  * curve in the prime-order subgroup that is not of small order. */

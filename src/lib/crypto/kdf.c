@@ -32,11 +32,10 @@ crypto_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
   if (out_len == 0 || out_len > HKDF_SHA256_MAX_OUT_LEN)
     return CHIVE_ERR_INVAL;
   /* OSSL_PARAM wants non-const buffers, though HKDF only reads them. */
-  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-                                                 digest_name, 0);
+  params[n++] =
+      OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
   params[n++] = OSSL_PARAM_construct_octet_string(
-      OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)(ikm_len ? ikm : empty),
-      ikm_len);
+      OSSL_KDF_PARAM_KEY, (void *)(uintptr_t)(ikm_len ? ikm : empty), ikm_len);
   params[n++] = OSSL_PARAM_construct_octet_string(
       OSSL_KDF_PARAM_SALT, (void *)(uintptr_t)(salt_len ? salt : empty),
       salt_len);
@@ -63,8 +62,7 @@ done:
 }
 
 chive_err_t
-crypto_kdf_tor(const uint8_t *k0, size_t k0_len, uint8_t *out,
-               size_t out_len)
+crypto_kdf_tor(const uint8_t *k0, size_t k0_len, uint8_t *out, size_t out_len)
 {
   uint8_t block[DIGEST_LEN];
   if (out_len > KDF_TOR_MAX_OUT_LEN)

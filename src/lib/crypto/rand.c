@@ -45,8 +45,8 @@ det_fill(uint8_t *out, size_t len)
   for (size_t i = 0; i < 8; i++)
     nonce[i] = (uint8_t)(c >> (8 * i));
   memset(out, 0, len);
-  CRYPTO_MUST(crypto_stream_chacha20_ietf_xor(out, out, len, nonce,
-                                              det_key) == 0);
+  CRYPTO_MUST(crypto_stream_chacha20_ietf_xor(out, out, len, nonce, det_key) ==
+              0);
 }
 
 chive_err_t

@@ -291,8 +291,7 @@ asn1_time_to_epoch(const ASN1_TIME *t, int64_t *out)
 chive_err_t
 crypto_x509_check_self_signed_rsa(const uint8_t *der, size_t len,
                                   const crypto_rsa_pk_t *signer,
-                                  int64_t *not_before_s,
-                                  int64_t *not_after_s)
+                                  int64_t *not_before_s, int64_t *not_after_s)
 {
   chive_err_t rv = CHIVE_ERR_PROTO;
   int64_t nb = 0, na = 0;
@@ -383,8 +382,7 @@ static bool
 set_cn(X509_NAME *name, const char *cn)
 {
   return X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                    (const unsigned char *)cn, -1, -1,
-                                    0) == 1;
+                                    (const unsigned char *)cn, -1, -1, 0) == 1;
 }
 
 chive_err_t

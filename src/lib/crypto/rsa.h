@@ -49,15 +49,13 @@ crypto_rsa_pk_t *crypto_rsa_pk_from_der(const uint8_t *der, size_t len);
 /** Parse an X.509 certificate (DER, exactly <b>len</b> bytes) and return
  * its subject RSA key (CERTS cell types 1, 2, 3).  NULL if the
  * certificate is malformed or its key is not an acceptable RSA key. */
-crypto_rsa_pk_t *crypto_rsa_pk_from_x509_der(const uint8_t *der,
-                                             size_t len);
+crypto_rsa_pk_t *crypto_rsa_pk_from_x509_der(const uint8_t *der, size_t len);
 
 /** Write the PKCS#1 DER encoding of <b>pk</b> to <b>out</b>.  Returns
  * CHIVE_ERR_LIMIT (writing nothing) if it needs more than
  * <b>out_max</b> bytes. */
 CHIVE_MUST_CHECK chive_err_t crypto_rsa_pk_to_der(const crypto_rsa_pk_t *pk,
-                                                  uint8_t *out,
-                                                  size_t out_max,
+                                                  uint8_t *out, size_t out_max,
                                                   size_t *out_len);
 
 /** SHA-1 of the PKCS#1 DER encoding (Tor's RSA identity digest). */

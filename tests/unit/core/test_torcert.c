@@ -85,10 +85,9 @@ test_roundtrip_and_check(void)
   T_EQ_MEM(buf2, buf, len);
 
   /* Without the extension (as in CERTS type 5): a key must be given. */
-  T_OK(torcert_encode_signed(buf, sizeof(buf), &len,
-                             TORCERT_TYPE_SIGNING_LINK,
-                             TORCERT_KEYTYPE_SHA256_X509, certified,
-                             EXP_HOURS, &kp, false));
+  T_OK(torcert_encode_signed(buf, sizeof(buf), &len, TORCERT_TYPE_SIGNING_LINK,
+                             TORCERT_KEYTYPE_SHA256_X509, certified, EXP_HOURS,
+                             &kp, false));
   T_EQ_UINT(len, TORCERT_MIN_LEN);
   T_OK(torcert_parse(&c, buf, len));
   T_ASSERT(!c.has_signing_key);
@@ -298,8 +297,7 @@ test_crosscert(void)
   T_EQ_INT(torcert_rsa_crosscert_expiry_s(&cc), (int64_t)EXP_HOURS * 3600);
   T_OK(torcert_rsa_crosscert_check(&cc, pk, 1700000000));
   T_OK(torcert_rsa_crosscert_check(&cc, pk, (int64_t)EXP_HOURS * 3600));
-  T_EQ_INT(torcert_rsa_crosscert_check(&cc, pk,
-                                       (int64_t)EXP_HOURS * 3600 + 1),
+  T_EQ_INT(torcert_rsa_crosscert_check(&cc, pk, (int64_t)EXP_HOURS * 3600 + 1),
            CHIVE_ERR_EXPIRED);
   T_EQ_INT(torcert_rsa_crosscert_check(&cc, pk2, 0), CHIVE_ERR_CRYPTO);
 

@@ -149,22 +149,20 @@ check_cert_file(const char *path)
                      &pb, &pe))
       goto done;
     sig_len = b64dec(b, e, sig, sizeof(sig));
-    if (sig_len <= 0 ||
-        crypto_rsa_verify_digest(sign, sig, (size_t)sig_len, fpr,
-                                 DIGEST_LEN) != CHIVE_OK)
+    if (sig_len <= 0 || crypto_rsa_verify_digest(sign, sig, (size_t)sig_len,
+                                                 fpr, DIGEST_LEN) != CHIVE_OK)
       goto done;
     /* dir-key-certification: identity key over SHA1 of the text from
      * "dir-key-certificate-version" through "dir-key-certification\n"
      * (dir-spec §1.3). */
-    if (!find_object(cert, end, "dir-key-certification", "SIGNATURE", &b,
-                     &e, &pb, &pe))
+    if (!find_object(cert, end, "dir-key-certification", "SIGNATURE", &b, &e,
+                     &pb, &pe))
       goto done;
     const char *signed_end = pb; /* just after "dir-key-certification\n" */
     crypto_sha1(cert, (size_t)(signed_end - cert), d);
     sig_len = b64dec(b, e, sig, sizeof(sig));
-    if (sig_len <= 0 ||
-        crypto_rsa_verify_digest(id, sig, (size_t)sig_len, d, DIGEST_LEN) !=
-            CHIVE_OK)
+    if (sig_len <= 0 || crypto_rsa_verify_digest(id, sig, (size_t)sig_len, d,
+                                                 DIGEST_LEN) != CHIVE_OK)
       goto done;
     /* Negative controls on the same real data: a changed digest, the
      * wrong key, a changed signature. */
@@ -173,8 +171,8 @@ check_cert_file(const char *path)
         CHIVE_OK)
       goto done;
     d[3] ^= 1;
-    if (crypto_rsa_verify_digest(sign, sig, (size_t)sig_len, d,
-                                 DIGEST_LEN) == CHIVE_OK)
+    if (crypto_rsa_verify_digest(sign, sig, (size_t)sig_len, d, DIGEST_LEN) ==
+        CHIVE_OK)
       goto done;
     sig[sig_len - 1] ^= 0x40;
     if (crypto_rsa_verify_digest(id, sig, (size_t)sig_len, d, DIGEST_LEN) ==
@@ -323,8 +321,7 @@ test_sign_verify_digest(void)
   pk2 = crypto_rsa_sk_get_pk(sk2);
   T_ASSERT(pk && pk2);
   crypto_sha1("hello", 5, digest);
-  T_OK(crypto_rsa_sk_sign_digest(sk, digest, 20, sig, sizeof(sig),
-                                 &sig_len));
+  T_OK(crypto_rsa_sk_sign_digest(sk, digest, 20, sig, sizeof(sig), &sig_len));
   T_EQ_UINT(sig_len, 128);
   T_OK(crypto_rsa_verify_digest(pk, sig, sig_len, digest, 20));
   /* Exactly the digest: not a prefix of it, not a longer claim. */
@@ -344,8 +341,7 @@ test_sign_verify_digest(void)
              CHIVE_ERR_CRYPTO);
     sig[i] ^= 0x20;
   }
-  T_EQ_INT(crypto_rsa_verify_digest(pk, sig, 0, digest, 20),
-           CHIVE_ERR_CRYPTO);
+  T_EQ_INT(crypto_rsa_verify_digest(pk, sig, 0, digest, 20), CHIVE_ERR_CRYPTO);
   sig[sig_len] = 0;
   T_EQ_INT(crypto_rsa_verify_digest(pk, sig, sig_len + 1, digest, 20),
            CHIVE_ERR_CRYPTO);
@@ -365,8 +361,7 @@ test_sign_verify_digest(void)
   }
   /* A 32-byte (SHA-256) digest works the same way. */
   crypto_sha256("x", 1, digest);
-  T_OK(crypto_rsa_sk_sign_digest(sk, digest, 32, sig, sizeof(sig),
-                                 &sig_len));
+  T_OK(crypto_rsa_sk_sign_digest(sk, digest, 32, sig, sizeof(sig), &sig_len));
   T_OK(crypto_rsa_verify_digest(pk, sig, sig_len, digest, 32));
   T_EQ_INT(crypto_rsa_sk_sign_digest(sk, digest, 32, sig, 100, &sig_len),
            CHIVE_ERR_LIMIT);
@@ -395,15 +390,14 @@ test_x509(void)
   /* CERTS type 2: self-signed identity cert.  2052 is past UTCTime's
    * range, so this also exercises GeneralizedTime. */
   T_OK(crypto_x509_make_rsa_cert(id_pk, id_sk, "www.a.net", "www.a.net",
-                                 1500000000, 2600000000LL, &id_der,
-                                 &id_len));
+                                 1500000000, 2600000000LL, &id_der, &id_len));
   T_OK(crypto_x509_check_self_signed_rsa(id_der, id_len, NULL, &nb, &na));
   T_EQ_INT(nb, 1500000000);
   T_EQ_INT(na, 2600000000LL);
   T_OK(crypto_x509_check_self_signed_rsa(id_der, id_len, id_pk, &nb, &na));
-  T_EQ_INT(crypto_x509_check_self_signed_rsa(id_der, id_len, link_pk, &nb,
-                                             &na),
-           CHIVE_ERR_CRYPTO);
+  T_EQ_INT(
+      crypto_x509_check_self_signed_rsa(id_der, id_len, link_pk, &nb, &na),
+      CHIVE_ERR_CRYPTO);
   got = crypto_rsa_pk_from_x509_der(id_der, id_len);
   T_ASSERT(got && crypto_rsa_pk_eq(got, id_pk));
   crypto_rsa_pk_free(got);
@@ -413,13 +407,12 @@ test_x509(void)
                                  1600000000, 1700000000, &link_der,
                                  &link_len));
   nb = na = 0;
-  T_OK(crypto_x509_check_self_signed_rsa(link_der, link_len, id_pk, &nb,
-                                         &na));
+  T_OK(crypto_x509_check_self_signed_rsa(link_der, link_len, id_pk, &nb, &na));
   T_EQ_INT(nb, 1600000000);
   T_EQ_INT(na, 1700000000);
-  T_EQ_INT(crypto_x509_check_self_signed_rsa(link_der, link_len, NULL, &nb,
-                                             &na),
-           CHIVE_ERR_CRYPTO);
+  T_EQ_INT(
+      crypto_x509_check_self_signed_rsa(link_der, link_len, NULL, &nb, &na),
+      CHIVE_ERR_CRYPTO);
   got = crypto_rsa_pk_from_x509_der(link_der, link_len);
   T_ASSERT(got && crypto_rsa_pk_eq(got, link_pk));
 
@@ -432,8 +425,7 @@ test_x509(void)
   T_ASSERT(tmp);
   memcpy(tmp, id_der, id_len);
   tmp[id_len] = 0;
-  T_EQ_INT(crypto_x509_check_self_signed_rsa(tmp, id_len + 1, NULL, &nb,
-                                             &na),
+  T_EQ_INT(crypto_x509_check_self_signed_rsa(tmp, id_len + 1, NULL, &nb, &na),
            CHIVE_ERR_PROTO);
   tmp[id_len - 1] ^= 0x01; /* inside the signature BIT STRING */
   T_EQ_INT(crypto_x509_check_self_signed_rsa(tmp, id_len, NULL, &nb, &na),
