@@ -874,7 +874,8 @@ done:
 
 #define KEYOBJ(t)                                                         \
   "-----BEGIN " t "-----\n"                                               \
-  "yMnKy8zNzs/Q0dLT1NXW19jZ2tvc3d7f4OHi4+Tl5ufo6err7O3u7/Dx8vP09fb3\n"    \
+  "ZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXp7fH1+f4CBgoOEhYaHiImKi4yNjo+QkZKT\n"    \
+  "lJWWl5iZmpucnZ6foKGio6SlpqeoqaqrrK2ur7CxsrO0tba3uLm6u7y9vr/AwcLD\n"    \
   "-----END " t "-----\n"
 static const char CERT[] = "dir-key-certificate-version 3\n"
                            "dir-address 10.0.0.1:80\n"
@@ -911,7 +912,7 @@ test_cert_parse(void)
   T_EQ_INT(c->published, 1506849804);
   T_EQ_INT(c->expires, 1514798604);
   T_ASSERT(c->has_address && c->address_port == 80);
-  T_EQ_UINT(c->identity_key_len, 48);
+  T_EQ_UINT(c->identity_key_len, 96);
   uint8_t d[20];
   crypto_sha1(c->identity_key, c->identity_key_len, d);
   T_EQ_MEM(c->identity_key_digest, d, 20);

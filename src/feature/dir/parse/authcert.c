@@ -98,7 +98,10 @@ handle_item(dirarena_t *a, authcert_t *c, int rule, const dirtok_t *tok)
     return dirtok_parse_time(tok->args[0], tok->args[1], &c->expires);
   case C_IDENTITY_KEY:
   case C_SIGNING_KEY: {
-    if (!dirtok_str_eq(tok->obj_type, "RSA PUBLIC KEY"))
+    /* Keys "MUST NOT be shorter than 1024 bits": a DER RSAPublicKey of
+     * that size is ~140 bytes; anything under 64 cannot be one. */
+    if (!dirtok_str_eq(tok->obj_type, "RSA PUBLIC KEY") ||
+        tok->obj_len < AUTHCERT_MIN_KEY_DER_LEN)
       return CHIVE_ERR_PROTO;
     bool id = rule == C_IDENTITY_KEY;
     chive_err_t e = copy_obj(a, tok, id ? &c->identity_key : &c->signing_key,
@@ -115,9 +118,11 @@ handle_item(dirarena_t *a, authcert_t *c, int rule, const dirtok_t *tok)
     if (!dirtok_str_eq(tok->obj_type, "ID SIGNATURE") &&
         !dirtok_str_eq(tok->obj_type, "SIGNATURE"))
       return CHIVE_ERR_PROTO;
+    if (tok->obj_len == 0)
+      return CHIVE_ERR_PROTO;
     return copy_obj(a, tok, &c->crosscert, &c->crosscert_len);
   case C_CERTIFICATION:
-    if (!dirtok_str_eq(tok->obj_type, "SIGNATURE"))
+    if (!dirtok_str_eq(tok->obj_type, "SIGNATURE") || tok->obj_len == 0)
       return CHIVE_ERR_PROTO;
     return copy_obj(a, tok, &c->certification, &c->certification_len);
   default:

@@ -22,6 +22,8 @@
 
 /** Most certificates in one batch. */
 #define AUTHCERT_MAX_PER_BATCH 256
+/** Shortest key object accepted, bytes (a 1024-bit key is ~140). */
+#define AUTHCERT_MIN_KEY_DER_LEN 64
 
 typedef struct authcert_t {
   uint8_t fingerprint[20]; /**< The "fingerprint" line (v3 identity). */
