@@ -71,12 +71,14 @@ on_done(dirreq_t *req, const dirreq_result_t *res, void *arg)
 int
 main(int argc, char **argv)
 {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s TESTNET_DIR\n", argv[0]);
+  const char *dir = argc > 1 ? argv[1] : getenv("CHIVE_TESTNET_DIR");
+  if (!dir) {
+    fprintf(stderr, "usage: %s TESTNET_DIR (or set CHIVE_TESTNET_DIR)\n",
+            argv[0]);
     return 2;
   }
   char path[1024];
-  snprintf(path, sizeof(path), "%s/client/torrc-dirauth", argv[1]);
+  snprintf(path, sizeof(path), "%s/client/torrc-dirauth", dir);
   uint8_t *text = NULL;
   size_t len = 0;
   if (fs_read_file(path, 1 << 20, &text, &len) != CHIVE_OK) {
