@@ -20,7 +20,7 @@
 #include <event2/event.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
+#include <stdlib.h> /* getenv */
 #include <string.h>
 
 #include "core/channel/channel.h"
@@ -30,6 +30,7 @@
 #include "lib/evloop/evloop.h"
 #include "lib/log/log.h"
 #include "lib/malloc/malloc.h"
+#include "lib/text/numparse.h"
 #include "lib/time/clock.h"
 
 #define MAX_TARGETS 64
@@ -246,7 +247,13 @@ main(int argc, char **argv)
     if (!strcmp(argv[i], "-v")) {
       verbose = true;
     } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc) {
-      timeout_s = (int)strtol(argv[++i], NULL, 10);
+      uint64_t v = 0;
+      i++;
+      if (parse_u64(argv[i], strlen(argv[i]), 10, 1, 3600, &v) != CHIVE_OK) {
+        fprintf(stderr, "bad --timeout %s\n", argv[i]);
+        return 2;
+      }
+      timeout_s = (int)v;
     } else if (!strcmp(argv[i], "--node-dir")) {
       for (i++; i < argc && argv[i][0] != '-'; i++)
         if (!add_node_dir(&r, argv[i]))
