@@ -25,12 +25,12 @@
 struct dmap_t {
   size_t key_len;
   size_t max_entries;
-  size_t n;        /**< entries */
-  size_t cap;      /**< slots: 0 or a power of two */
-  uint64_t gen;    /**< bumped by every insert and remove */
-  void **vals;     /**< cap entries; NULL marks an empty slot */
+  size_t n;     /**< entries */
+  size_t cap;   /**< slots: 0 or a power of two */
+  uint64_t gen; /**< bumped by every insert and remove */
+  void **vals;  /**< cap entries; NULL marks an empty slot */
   uint32_t *hashes;
-  uint8_t *keys;   /**< cap * key_len bytes */
+  uint8_t *keys; /**< cap * key_len bytes */
   uint8_t sip_key[SIPHASH_KEY_LEN];
 };
 

@@ -45,10 +45,10 @@ CHIVE_MUST_CHECK chive_err_t dmap_new(size_t key_len, size_t max_entries,
 /** Call <b>free_val</b> (if not NULL) on every value, then free
  * <b>m</b>.  NULL is a no-op. */
 void dmap_free_(dmap_t *m, void (*free_val)(void *));
-#define dmap_free(m, fn)      \
-  do {                        \
-    dmap_free_((m), (fn));    \
-    (m) = NULL;               \
+#define dmap_free(m, fn)   \
+  do {                     \
+    dmap_free_((m), (fn)); \
+    (m) = NULL;            \
   } while (0)
 
 /** Number of entries. */
@@ -93,14 +93,14 @@ typedef struct dmap_iter_t {
 /** Advance <b>it</b> to the next entry: set *<b>key_out</b> (borrowed,
  * key_len bytes) and *<b>val_out</b> and return true; return false at
  * the end.  Order is unspecified. */
-bool dmap_iter_next(const dmap_t *m, dmap_iter_t *it,
-                    const uint8_t **key_out, void **val_out);
+bool dmap_iter_next(const dmap_t *m, dmap_iter_t *it, const uint8_t **key_out,
+                    void **val_out);
 
 /** Iterate over every entry of <b>m</b> with <b>key</b> (const uint8_t *)
  * and <b>val</b> (void *) declared by the caller.  Do not modify the map
  * in the body. */
-#define CHIVE_MAP_FOREACH(m, it, key, val)                  \
-  for (dmap_iter_t it = DMAP_ITER_INIT;                     \
+#define CHIVE_MAP_FOREACH(m, it, key, val) \
+  for (dmap_iter_t it = DMAP_ITER_INIT;    \
        dmap_iter_next((m), &it, &(key), &(val));)
 
 /** Write <b>v</b> as a 4-byte big-endian key (for u32 IDs). */

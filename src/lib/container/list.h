@@ -99,7 +99,7 @@ chive_list_last(const chive_list_t *head)
   for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
 
 /** As CHIVE_LIST_FOREACH, but the body may unlink (or free) pos. */
-#define CHIVE_LIST_FOREACH_SAFE(pos, tmp, head)                  \
+#define CHIVE_LIST_FOREACH_SAFE(pos, tmp, head)                    \
   for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
        (pos) = (tmp), (tmp) = (pos)->next)
 

@@ -18,8 +18,7 @@ void
 ptrvec_init(ptrvec_t *v, size_t max_len)
 {
   memset(v, 0, sizeof(*v));
-  v->max_len = max_len < PTRVEC_MAX_LEN_LIMIT ? max_len
-                                              : PTRVEC_MAX_LEN_LIMIT;
+  v->max_len = max_len < PTRVEC_MAX_LEN_LIMIT ? max_len : PTRVEC_MAX_LEN_LIMIT;
 }
 
 /* see ptrvec.h */
@@ -92,8 +91,7 @@ ptrvec_insert(ptrvec_t *v, size_t idx, void *item)
   chive_err_t e = ptrvec_reserve(v, v->len + 1);
   if (e != CHIVE_OK)
     return e;
-  memmove(v->items + idx + 1, v->items + idx,
-          (v->len - idx) * sizeof(void *));
+  memmove(v->items + idx + 1, v->items + idx, (v->len - idx) * sizeof(void *));
   v->items[idx] = item;
   v->len++;
   return CHIVE_OK;

@@ -24,7 +24,7 @@
 #define PTRVEC_MAX_LEN_LIMIT ((size_t)1 << 28)
 
 typedef struct ptrvec_t {
-  void **items;   /**< len used entries of cap allocated */
+  void **items; /**< len used entries of cap allocated */
   size_t len;
   size_t cap;
   size_t max_len; /**< len never exceeds this */
@@ -48,10 +48,10 @@ void ptrvec_clear(ptrvec_t *v, ptrvec_free_fn free_fn);
 ptrvec_t *ptrvec_new(size_t max_len);
 /** ptrvec_clear() then free <b>v</b>; NULL is a no-op. */
 void ptrvec_free_(ptrvec_t *v, ptrvec_free_fn free_fn);
-#define ptrvec_free(v, fn)     \
-  do {                         \
-    ptrvec_free_((v), (fn));   \
-    (v) = NULL;                \
+#define ptrvec_free(v, fn)   \
+  do {                       \
+    ptrvec_free_((v), (fn)); \
+    (v) = NULL;              \
   } while (0)
 
 /** Make sure <b>n</b> elements fit without allocating again. */
@@ -94,7 +94,7 @@ void ptrvec_sort(ptrvec_t *v, ptrvec_cmp_fn cmp);
  * the matching element (any one, if several) or NULL.  If
  * <b>idx_out</b> is not NULL set it to the match's index, or to where
  * <b>key</b> would be inserted to keep the order. */
-void *ptrvec_bsearch(const ptrvec_t *v, const void *key,
-                     ptrvec_key_cmp_fn cmp, size_t *idx_out);
+void *ptrvec_bsearch(const ptrvec_t *v, const void *key, ptrvec_key_cmp_fn cmp,
+                     size_t *idx_out);
 
 #endif /* !defined(CHIVE_LIB_CONTAINER_PTRVEC_H) */

@@ -50,8 +50,7 @@ b64_char(uint32_t v)
   uint32_t m_plus = ct_eq_mask(v, 62);
   uint32_t m_slash = ct_eq_mask(v, 63);
   return (char)((m_up & (v + 'A')) | (m_low & (v - 26 + 'a')) |
-                (m_dig & (v - 52 + '0')) | (m_plus & '+') |
-                (m_slash & '/'));
+                (m_dig & (v - 52 + '0')) | (m_plus & '+') | (m_slash & '/'));
 }
 
 /* see base64.h */
@@ -69,13 +68,13 @@ base64_encode(const uint8_t *in, size_t in_len, char *out, size_t out_len,
   unsigned nbits = 0;
 
 /* Emit one character, wrapping lines when asked to. */
-#define EMIT(ch)                                \
-  do {                                          \
-    out[o++] = (ch);                            \
-    if (wrap && ++col == BASE64_LINE_LEN) {     \
-      out[o++] = '\n';                          \
-      col = 0;                                  \
-    }                                           \
+#define EMIT(ch)                            \
+  do {                                      \
+    out[o++] = (ch);                        \
+    if (wrap && ++col == BASE64_LINE_LEN) { \
+      out[o++] = '\n';                      \
+      col = 0;                              \
+    }                                       \
   } while (0)
 
   for (size_t i = 0; i < in_len; i++) {

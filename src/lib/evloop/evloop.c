@@ -368,8 +368,7 @@ reaper_free_(reaper_t *r)
 
 /* see evloop.h */
 void
-reaper_mark(reaper_t *r, reaper_entry_t *e, void *obj,
-            reaper_free_fn free_fn)
+reaper_mark(reaper_t *r, reaper_entry_t *e, void *obj, reaper_free_fn free_fn)
 {
   if (BUG(free_fn == NULL))
     return;
@@ -394,8 +393,7 @@ reaper_n_pending(const reaper_t *r)
 {
   size_t n = 0;
   const chive_list_t *pos;
-  CHIVE_LIST_FOREACH(pos, &r->marked)
-  {
+  CHIVE_LIST_FOREACH (pos, &r->marked) {
     n++;
   }
   return n;

@@ -73,8 +73,8 @@ CHIVE_MUST_CHECK chive_err_t evloop_timer_schedule(evloop_timer_t *t,
                                                    uint64_t delay_ms);
 /** Fire every <b>period_ms</b> (1..EVLOOP_TIMER_MAX_MS), first
  * period_ms from now, until cancelled; replaces any earlier schedule. */
-CHIVE_MUST_CHECK chive_err_t evloop_timer_schedule_periodic(
-    evloop_timer_t *t, uint64_t period_ms);
+CHIVE_MUST_CHECK chive_err_t
+evloop_timer_schedule_periodic(evloop_timer_t *t, uint64_t period_ms);
 /** Unschedule <b>t</b> (no-op if not scheduled). */
 void evloop_timer_cancel(evloop_timer_t *t);
 /** Return true iff <b>t</b> is scheduled. */

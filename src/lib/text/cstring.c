@@ -53,45 +53,45 @@ cstring_unquote(const char *in, size_t in_len, char *out, size_t out_len,
     if (c == '\\') {
       int e = next_byte(&r);
       switch (e) {
-        case -1:
+      case -1:
+        return CHIVE_ERR_TRUNCATED;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case '\\':
+      case '"':
+      case '\'':
+        c = e;
+        break;
+      case 'x': {
+        int h1 = next_byte(&r), h2 = next_byte(&r);
+        if (h2 < 0)
           return CHIVE_ERR_TRUNCATED;
-        case 'n':
-          c = '\n';
-          break;
-        case 'r':
-          c = '\r';
-          break;
-        case 't':
-          c = '\t';
-          break;
-        case '\\':
-        case '"':
-        case '\'':
-          c = e;
-          break;
-        case 'x': {
-          int h1 = next_byte(&r), h2 = next_byte(&r);
-          if (h2 < 0)
-            return CHIVE_ERR_TRUNCATED;
-          if (hexval(h1) < 0 || hexval(h2) < 0)
-            return CHIVE_ERR_PROTO;
-          c = hexval(h1) * 16 + hexval(h2);
-          break;
-        }
-        case '0':
-        case '1':
-        case '2':
-        case '3': {
-          int o2 = next_byte(&r), o3 = next_byte(&r);
-          if (o3 < 0)
-            return CHIVE_ERR_TRUNCATED;
-          if (o2 < '0' || o2 > '7' || o3 < '0' || o3 > '7')
-            return CHIVE_ERR_PROTO;
-          c = (e - '0') * 64 + (o2 - '0') * 8 + (o3 - '0');
-          break;
-        }
-        default:
-          return CHIVE_ERR_PROTO; /* includes \4..\7 (value > 255) */
+        if (hexval(h1) < 0 || hexval(h2) < 0)
+          return CHIVE_ERR_PROTO;
+        c = hexval(h1) * 16 + hexval(h2);
+        break;
+      }
+      case '0':
+      case '1':
+      case '2':
+      case '3': {
+        int o2 = next_byte(&r), o3 = next_byte(&r);
+        if (o3 < 0)
+          return CHIVE_ERR_TRUNCATED;
+        if (o2 < '0' || o2 > '7' || o3 < '0' || o3 > '7')
+          return CHIVE_ERR_PROTO;
+        c = (e - '0') * 64 + (o2 - '0') * 8 + (o3 - '0');
+        break;
+      }
+      default:
+        return CHIVE_ERR_PROTO; /* includes \4..\7 (value > 255) */
       }
       if (c == 0)
         return CHIVE_ERR_PROTO;
@@ -118,30 +118,30 @@ cstring_quote(strbuf_t *sb, const char *s, size_t len)
     char esc[4] = {'\\', 0, 0, 0};
     size_t n = 2;
     switch (c) {
-      case '\n':
-        esc[1] = 'n';
-        break;
-      case '\r':
-        esc[1] = 'r';
-        break;
-      case '\t':
-        esc[1] = 't';
-        break;
-      case '"':
-      case '\\':
-        esc[1] = (char)c;
-        break;
-      default:
-        if (ascii_isprint(c)) {
-          esc[0] = (char)c;
-          n = 1;
-        } else {
-          esc[1] = (char)('0' + (c >> 6));
-          esc[2] = (char)('0' + ((c >> 3) & 7));
-          esc[3] = (char)('0' + (c & 7));
-          n = 4;
-        }
-        break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
+    case '"':
+    case '\\':
+      esc[1] = (char)c;
+      break;
+    default:
+      if (ascii_isprint(c)) {
+        esc[0] = (char)c;
+        n = 1;
+      } else {
+        esc[1] = (char)('0' + (c >> 6));
+        esc[2] = (char)('0' + ((c >> 3) & 7));
+        esc[3] = (char)('0' + (c & 7));
+        n = 4;
+      }
+      break;
     }
     e = strbuf_add(sb, esc, n);
   }

@@ -29,8 +29,7 @@
  * out's contents is written. */
 CHIVE_MUST_CHECK chive_err_t cstring_unquote(const char *in, size_t in_len,
                                              char *out, size_t out_len,
-                                             size_t *n_out,
-                                             size_t *consumed);
+                                             size_t *n_out, size_t *consumed);
 
 /** Append the <b>len</b> bytes at <b>s</b> to <b>sb</b> as a quoted
  * string that cstring_unquote() decodes back to the same bytes: quotes

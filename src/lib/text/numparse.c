@@ -194,8 +194,8 @@ parse_double(const char *s, size_t len, double min, double max, double *out)
     rd_skip(&r, 1);
   }
   uint64_t mant = 0;
-  int n_sig = 0;     /* digits stored in mant */
-  int exp10 = 0;     /* value = mant * 10^exp10 */
+  int n_sig = 0; /* digits stored in mant */
+  int exp10 = 0; /* value = mant * 10^exp10 */
   size_t n_digits = 0;
   bool seen_point = false;
   while ((c = peek(&r)) >= 0) {

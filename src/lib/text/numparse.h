@@ -44,8 +44,7 @@ CHIVE_MUST_CHECK chive_err_t parse_u64_prefix(const char *s, size_t len,
 /** Parse a signed integer ("-12", "+7", "0") in <b>base</b> within
  * [<b>min</b>, <b>max</b>]. */
 CHIVE_MUST_CHECK chive_err_t parse_i64(const char *s, size_t len, int base,
-                                       int64_t min, int64_t max,
-                                       int64_t *out);
+                                       int64_t min, int64_t max, int64_t *out);
 
 /** parse_u64() for a uint32_t (max is at most UINT32_MAX). */
 CHIVE_MUST_CHECK chive_err_t parse_u32(const char *s, size_t len, int base,
@@ -54,8 +53,7 @@ CHIVE_MUST_CHECK chive_err_t parse_u32(const char *s, size_t len, int base,
 
 /** parse_i64() for an int32_t. */
 CHIVE_MUST_CHECK chive_err_t parse_i32(const char *s, size_t len, int base,
-                                       int32_t min, int32_t max,
-                                       int32_t *out);
+                                       int32_t min, int32_t max, int32_t *out);
 
 /** Parse a decimal floating-point number within [<b>min</b>,
  * <b>max</b>] (finite bounds, min <= max).  Grammar:
@@ -68,7 +66,6 @@ CHIVE_MUST_CHECK chive_err_t parse_i32(const char *s, size_t len, int base,
  * ample for the configuration fractions and weights it is meant for.
  * Values whose magnitude overflows a double give CHIVE_ERR_LIMIT. */
 CHIVE_MUST_CHECK chive_err_t parse_double(const char *s, size_t len,
-                                          double min, double max,
-                                          double *out);
+                                          double min, double max, double *out);
 
 #endif /* !defined(CHIVE_LIB_TEXT_NUMPARSE_H) */

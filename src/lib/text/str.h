@@ -113,13 +113,11 @@ size_t chive_strlcat(char *dst, const char *src, size_t size);
  * holds the truncated prefix), CHIVE_ERR_INVAL on a formatting error or
  * size == 0. */
 CHIVE_MUST_CHECK chive_err_t chive_snprintf(char *buf, size_t size,
-                                            size_t *len_out,
-                                            const char *fmt, ...)
-    CHIVE_PRINTF(4, 5);
+                                            size_t *len_out, const char *fmt,
+                                            ...) CHIVE_PRINTF(4, 5);
 /** va_list form of chive_snprintf(). */
 CHIVE_MUST_CHECK chive_err_t chive_vsnprintf(char *buf, size_t size,
-                                             size_t *len_out,
-                                             const char *fmt, va_list ap)
-    CHIVE_PRINTF(4, 0);
+                                             size_t *len_out, const char *fmt,
+                                             va_list ap) CHIVE_PRINTF(4, 0);
 
 #endif /* !defined(CHIVE_LIB_TEXT_STR_H) */

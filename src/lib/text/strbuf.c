@@ -20,8 +20,8 @@ void
 strbuf_init(strbuf_t *sb, size_t max_len)
 {
   memset(sb, 0, sizeof(*sb));
-  sb->max_len = max_len < STRBUF_MAX_LEN_LIMIT ? max_len
-                                               : STRBUF_MAX_LEN_LIMIT;
+  sb->max_len =
+      max_len < STRBUF_MAX_LEN_LIMIT ? max_len : STRBUF_MAX_LEN_LIMIT;
 }
 
 /* see strbuf.h */

@@ -50,15 +50,14 @@ void strbuf_clear(strbuf_t *sb);
 void strbuf_reset(strbuf_t *sb);
 
 /** Append the <b>n</b> bytes at <b>p</b> (which may include NULs). */
-CHIVE_MUST_CHECK chive_err_t strbuf_add(strbuf_t *sb, const void *p,
-                                        size_t n);
+CHIVE_MUST_CHECK chive_err_t strbuf_add(strbuf_t *sb, const void *p, size_t n);
 /** Append NUL-terminated <b>s</b>. */
 CHIVE_MUST_CHECK chive_err_t strbuf_addstr(strbuf_t *sb, const char *s);
 /** Append one character. */
 CHIVE_MUST_CHECK chive_err_t strbuf_addc(strbuf_t *sb, char c);
 /** Append printf-formatted text. */
-CHIVE_MUST_CHECK chive_err_t strbuf_addf(strbuf_t *sb, const char *fmt,
-                                         ...) CHIVE_PRINTF(2, 3);
+CHIVE_MUST_CHECK chive_err_t strbuf_addf(strbuf_t *sb, const char *fmt, ...)
+    CHIVE_PRINTF(2, 3);
 /** va_list form of strbuf_addf(). */
 CHIVE_MUST_CHECK chive_err_t strbuf_vaddf(strbuf_t *sb, const char *fmt,
                                           va_list ap) CHIVE_PRINTF(2, 0);

@@ -61,8 +61,7 @@ torrc_reader_init(torrc_reader_t *tr, const char *text, size_t len,
   while (rd_left(&scan) > 0) {
     uint8_t c = rd_u8(&scan);
     if (c == '\0')
-      return fail(tr, CHIVE_ERR_PROTO, line, "NUL byte in configuration",
-                  err);
+      return fail(tr, CHIVE_ERR_PROTO, line, "NUL byte in configuration", err);
     if (c == '\n' && ++line > TORRC_MAX_LINES)
       return fail(tr, CHIVE_ERR_LIMIT, line, "too many lines", err);
   }
@@ -159,8 +158,8 @@ read_plain_value(torrc_reader_t *tr, outbuf_t *o)
 
 /* see torrc.h */
 chive_err_t
-torrc_next(torrc_reader_t *tr, char *buf, size_t buf_len,
-           torrc_entry_t *out, torrc_error_t *err)
+torrc_next(torrc_reader_t *tr, char *buf, size_t buf_len, torrc_entry_t *out,
+           torrc_error_t *err)
 {
   if (tr->failed != CHIVE_OK) {
     if (err)
@@ -205,8 +204,7 @@ torrc_next(torrc_reader_t *tr, char *buf, size_t buf_len,
     rd_skip(r, 1);
   }
   if (o.len == 0)
-    return fail(tr, CHIVE_ERR_PROTO, start_line, "missing option name",
-                err);
+    return fail(tr, CHIVE_ERR_PROTO, start_line, "missing option name", err);
   put(&o, '\0');
   const size_t value_off = o.len;
 
@@ -223,8 +221,8 @@ torrc_next(torrc_reader_t *tr, char *buf, size_t buf_len,
     size_t view_len = 0;
     const char *view = (const char *)rd_rest(&line, &view_len);
     size_t n = 0, used = 0;
-    chive_err_t e = cstring_unquote(view, view_len, o.p + o.len,
-                                    o.cap - o.len, &n, &used);
+    chive_err_t e =
+        cstring_unquote(view, view_len, o.p + o.len, o.cap - o.len, &n, &used);
     if (e == CHIVE_ERR_TRUNCATED)
       return fail(tr, CHIVE_ERR_PROTO, start_line,
                   "unterminated quoted string", err);

@@ -110,11 +110,11 @@ read_name(rd_t *r, const char *const *names, int n)
 /** Combine validated fields into seconds since the epoch, or return
  * false if the date or time is out of range. */
 static bool
-fields_to_time(unsigned y, unsigned mo, unsigned d, unsigned h,
-               unsigned mi, unsigned s, int64_t *out)
+fields_to_time(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+               unsigned s, int64_t *out)
 {
-  if (y < TIME_MIN_YEAR || y > TIME_MAX_YEAR || mo < 1 || mo > 12 ||
-      d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
+  if (y < TIME_MIN_YEAR || y > TIME_MAX_YEAR || mo < 1 || mo > 12 || d < 1 ||
+      d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60)
     return false;
   *out = days_from_civil(y, mo, d) * SECS_PER_DAY + (int64_t)h * 3600 +
          (int64_t)mi * 60 + (int64_t)s;
@@ -161,8 +161,8 @@ time_parse_iso_t(const char *s, size_t len, int64_t *out)
 
 /** Break <b>t</b> into fields; false if outside the supported years. */
 static bool
-time_to_fields(int64_t t, int64_t *y, unsigned *mo, unsigned *d,
-               unsigned *h, unsigned *mi, unsigned *s, unsigned *wday)
+time_to_fields(int64_t t, int64_t *y, unsigned *mo, unsigned *d, unsigned *h,
+               unsigned *mi, unsigned *s, unsigned *wday)
 {
   const int64_t min_t = days_from_civil(TIME_MIN_YEAR, 1, 1) * SECS_PER_DAY;
   const int64_t max_t =
@@ -187,8 +187,8 @@ format_iso_sep(int64_t t, char sep, char *out, size_t out_len)
   if (out_len < TIME_ISO_LEN + 1 ||
       !time_to_fields(t, &y, &mo, &d, &h, &mi, &s, &wd))
     return CHIVE_ERR_LIMIT;
-  int n = snprintf(out, out_len, "%04" PRId64 "-%02u-%02u%c%02u:%02u:%02u",
-                   y, mo, d, sep, h, mi, s);
+  int n = snprintf(out, out_len, "%04" PRId64 "-%02u-%02u%c%02u:%02u:%02u", y,
+                   mo, d, sep, h, mi, s);
   return n == TIME_ISO_LEN ? CHIVE_OK : CHIVE_ERR_INTERNAL;
 }
 
@@ -250,7 +250,8 @@ time_format_rfc1123(int64_t t, char *out, size_t out_len)
   if (out_len < TIME_RFC1123_LEN + 1 ||
       !time_to_fields(t, &y, &mo, &d, &h, &mi, &s, &wd))
     return CHIVE_ERR_LIMIT;
-  int n = snprintf(out, out_len, "%s, %02u %s %04" PRId64 " %02u:%02u:%02u GMT",
-                   weekday_names[wd], d, month_names[mo - 1], y, h, mi, s);
+  int n =
+      snprintf(out, out_len, "%s, %02u %s %04" PRId64 " %02u:%02u:%02u GMT",
+               weekday_names[wd], d, month_names[mo - 1], y, h, mi, s);
   return n == TIME_RFC1123_LEN ? CHIVE_OK : CHIVE_ERR_INTERNAL;
 }

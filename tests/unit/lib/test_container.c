@@ -247,24 +247,24 @@ test_dmap_model(void)
     uint8_t k[4];
     dmap_key_u32(k, key);
     switch ((x >> 12) % 3) {
-      case 0: {
-        void *old = P(7);
-        T_OK(dmap_set(m, k, P(step + 1), &old));
-        T_EQ_UINT(N(old), model[key]);
-        if (!model[key])
-          n++;
-        model[key] = (uintptr_t)step + 1;
-        break;
-      }
-      case 1:
-        T_EQ_UINT(N(dmap_remove(m, k)), model[key]);
-        if (model[key])
-          n--;
-        model[key] = 0;
-        break;
-      default:
-        T_EQ_UINT(N(dmap_get(m, k)), model[key]);
-        break;
+    case 0: {
+      void *old = P(7);
+      T_OK(dmap_set(m, k, P(step + 1), &old));
+      T_EQ_UINT(N(old), model[key]);
+      if (!model[key])
+        n++;
+      model[key] = (uintptr_t)step + 1;
+      break;
+    }
+    case 1:
+      T_EQ_UINT(N(dmap_remove(m, k)), model[key]);
+      if (model[key])
+        n--;
+      model[key] = 0;
+      break;
+    default:
+      T_EQ_UINT(N(dmap_get(m, k)), model[key]);
+      break;
     }
     T_EQ_UINT(dmap_size(m), n);
   }
@@ -302,8 +302,7 @@ test_dmap_iterate(void)
   const uint8_t *key;
   void *val;
   size_t count = 0;
-  CHIVE_MAP_FOREACH(m, it, key, val)
-  {
+  CHIVE_MAP_FOREACH (m, it, key, val) {
     uint8_t k[4];
     dmap_key_u32(k, (uint32_t)N(val) * 2654435761u);
     T_EQ_MEM(key, k, 4);
@@ -438,16 +437,14 @@ test_list(void)
   chive_list_add_tail(&head, &items[3].link);
   chive_list_insert_after(&items[3].link, &items[4].link);
   int want = 0;
-  CHIVE_LIST_FOREACH(pos, &head)
-  {
+  CHIVE_LIST_FOREACH (pos, &head) {
     T_EQ_INT(CHIVE_CONTAINER_OF(pos, item_t, link)->id, want);
     want++;
   }
   T_EQ_INT(want, 5);
   T_EQ_INT(CHIVE_CONTAINER_OF(chive_list_last(&head), item_t, link)->id, 4);
   /* Remove the odd ones while iterating. */
-  CHIVE_LIST_FOREACH_SAFE(pos, tmp, &head)
-  {
+  CHIVE_LIST_FOREACH_SAFE (pos, tmp, &head) {
     item_t *it = CHIVE_CONTAINER_OF(pos, item_t, link);
     if (it->id % 2)
       chive_list_remove(&it->link);
@@ -455,8 +452,7 @@ test_list(void)
   T_ASSERT(!chive_list_is_linked(&items[1].link));
   chive_list_remove(&items[1].link); /* harmless twice */
   want = 0;
-  CHIVE_LIST_FOREACH(pos, &head)
-  {
+  CHIVE_LIST_FOREACH (pos, &head) {
     T_EQ_INT(CHIVE_CONTAINER_OF(pos, item_t, link)->id, want);
     want += 2;
   }

@@ -6,17 +6,15 @@
 #include "tinytest.h"
 
 /* RFC 4648 §10 test vectors. */
-static const char *const rfc_in[] = {"", "f", "fo", "foo", "foob",
-                                     "fooba", "foobar"};
-static const char *const rfc_b64[] = {"",         "Zg==",     "Zm8=",
-                                      "Zm9v",     "Zm9vYg==", "Zm9vYmE=",
-                                      "Zm9vYmFy"};
+static const char *const rfc_in[] = {"",     "f",     "fo",    "foo",
+                                     "foob", "fooba", "foobar"};
+static const char *const rfc_b64[] = {
+    "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 static const char *const rfc_b32[] = {
-    "",         "MY======",         "MZXQ====",        "MZXW6===",
-    "MZXW6YQ=", "MZXW6YTB",         "MZXW6YTBOI======"};
-static const char *const rfc_b16[] = {"",         "66",         "666F",
-                                      "666F6F",   "666F6F62",   "666F6F6261",
-                                      "666F6F626172"};
+    "",         "MY======", "MZXQ====",        "MZXW6===",
+    "MZXW6YQ=", "MZXW6YTB", "MZXW6YTBOI======"};
+static const char *const rfc_b16[] = {
+    "", "66", "666F", "666F6F", "666F6F62", "666F6F6261", "666F6F626172"};
 
 /** Deterministic test bytes. */
 static void
@@ -93,8 +91,7 @@ test_base16(void)
              CHIVE_ERR_PROTO);
     T_EQ_UINT(n, 99);
     /* Partially decoded bytes are wiped (odd lengths write nothing). */
-    for (size_t j = 0; strlen(bad[i]) % 2 == 0 && j < strlen(bad[i]) / 2;
-         j++)
+    for (size_t j = 0; strlen(bad[i]) % 2 == 0 && j < strlen(bad[i]) / 2; j++)
       T_EQ_UINT(out[j], 0);
   }
   T_EQ_INT(base16_decode("aa\0b", 4, out, sizeof(out), &n), CHIVE_ERR_PROTO);
@@ -230,11 +227,29 @@ test_base32(void)
   T_EQ_MEM(out, "foo", 3);
   /* Bad input: characters, lengths, padding, non-canonical bits. */
   const char *bad[] = {
-      "m",         "mzx",       "mzxw6y",    "my1",      "mz0q",
-      "my8=",      "my======x", "my=====",   "my=======", "m=======",
-      "mzxw6ytb========", "my==  ==",  "mz",        "mzxr",     "mzxw7",
-      "mzxw6yr",   "=",         "========",  "my.",      "my ",
-      " my",       "MY=\n",     "my=a====",
+      "m",
+      "mzx",
+      "mzxw6y",
+      "my1",
+      "mz0q",
+      "my8=",
+      "my======x",
+      "my=====",
+      "my=======",
+      "m=======",
+      "mzxw6ytb========",
+      "my==  ==",
+      "mz",
+      "mzxr",
+      "mzxw7",
+      "mzxw6yr",
+      "=",
+      "========",
+      "my.",
+      "my ",
+      " my",
+      "MY=\n",
+      "my=a====",
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(bad); i++) {
     n = 99;
@@ -273,10 +288,10 @@ test_base64(void)
     T_EQ_UINT(out[i], 0);
   /* Bad input. */
   const char *bad[] = {
-      "Z",     "Zm9vY",   "Zg=",    "Zg===",  "Zm9v=",  "Zm8==",
-      "Zh==",  "Zm9=",    "Zg==Zg", "Zg=a",   "Zm-v",   "Zm_v",
-      "Zm9v.", "Zm9v\v",  "=",      "====",   "Zg==\x80", "Zm9v\f",
-      "A===",  "AB=C",    "-_-_",   "Zm9v\x7f", "Zg= =x", "Z===",
+      "Z",     "Zm9vY",  "Zg=",    "Zg===",    "Zm9v=",    "Zm8==",
+      "Zh==",  "Zm9=",   "Zg==Zg", "Zg=a",     "Zm-v",     "Zm_v",
+      "Zm9v.", "Zm9v\v", "=",      "====",     "Zg==\x80", "Zm9v\f",
+      "A===",  "AB=C",   "-_-_",   "Zm9v\x7f", "Zg= =x",   "Z===",
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(bad); i++) {
     n = 99;
@@ -318,8 +333,7 @@ test_base64_wrap(void)
   T_EQ_UINT(n, 100);
   T_EQ_MEM(out, in, 100);
   /* Unpadded and wrapped. */
-  T_OK(base64_encode(in, 100, buf, sizeof(buf),
-                     BASE64_WRAP64 | BASE64_NOPAD));
+  T_OK(base64_encode(in, 100, buf, sizeof(buf), BASE64_WRAP64 | BASE64_NOPAD));
   T_EQ_UINT(strlen(buf), 137);
   T_EQ_INT(buf[136], '\n');
   T_ASSERT(strchr(buf, '=') == NULL);
@@ -429,10 +443,14 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_rfc4648_vectors), T_CASE(test_base16),
-    T_CASE(test_every_char),      T_CASE(test_base32),
-    T_CASE(test_base64),          T_CASE(test_base64_wrap),
-    T_CASE(test_round_trips),     T_CASE(test_every_prefix),
+    T_CASE(test_rfc4648_vectors),
+    T_CASE(test_base16),
+    T_CASE(test_every_char),
+    T_CASE(test_base32),
+    T_CASE(test_base64),
+    T_CASE(test_base64_wrap),
+    T_CASE(test_round_trips),
+    T_CASE(test_every_prefix),
     T_END,
 };
 T_MAIN(cases)

@@ -54,7 +54,7 @@ typedef struct order_t {
 typedef struct tctx_t {
   order_t *order;
   int id;
-  int remaining;   /* periodic: cancel after this many */
+  int remaining; /* periodic: cancel after this many */
   bool free_self;
   evloop_timer_t **self;
 } tctx_t;
@@ -130,8 +130,7 @@ test_timer_cancel_and_reschedule(void)
   T_EQ_INT(order.n, 1);
   T_EQ_INT(order.fired[0], 2);
   T_ASSERT(order.at_ms[0] + SLACK_MS >= start + 30);
-  T_EQ_INT(evloop_timer_schedule(a, EVLOOP_TIMER_MAX_MS + 1),
-           CHIVE_ERR_INVAL);
+  T_EQ_INT(evloop_timer_schedule(a, EVLOOP_TIMER_MAX_MS + 1), CHIVE_ERR_INVAL);
   T_EQ_INT(evloop_timer_schedule_periodic(a, 0), CHIVE_ERR_INVAL);
   /* Zero delay: fires on the next iteration, not now. */
   T_OK(evloop_timer_schedule(a, 0));
@@ -328,8 +327,8 @@ done:
 
 typedef struct obj_t {
   reaper_entry_t reap;
-  int *freed;            /* counter shared by the test */
-  struct obj_t *child;   /* freed with this object */
+  int *freed;          /* counter shared by the test */
+  struct obj_t *child; /* freed with this object */
   reaper_t *reaper;
   struct obj_t *mark_on_free; /* marked by this object's free */
   evloop_defer_t *trigger;    /* this object's own "callback" */
@@ -341,8 +340,7 @@ obj_free(void *p)
   obj_t *o = p;
   reaper_unmark(&o->reap);
   if (o->mark_on_free)
-    reaper_mark(o->reaper, &o->mark_on_free->reap, o->mark_on_free,
-                obj_free);
+    reaper_mark(o->reaper, &o->mark_on_free->reap, o->mark_on_free, obj_free);
   if (o->child)
     obj_free(o->child);
   evloop_defer_free(o->trigger);
@@ -373,7 +371,7 @@ obj_trigger_cb(evloop_defer_t *d, void *arg)
   obj_t *o = arg;
   reaper_mark(o->reaper, &o->reap, o, obj_free);
   reaper_mark(o->reaper, &o->reap, o, obj_free); /* idempotent */
-  g_freed_at_callback_end = *o->freed; /* o is still valid here */
+  g_freed_at_callback_end = *o->freed;           /* o is still valid here */
 }
 
 static void

@@ -41,16 +41,19 @@ static void
 test_u64_bad(void)
 {
   uint64_t v = 42;
-  const char *malformed[] = {"",   " 1", "1 ",  "+1",  "-1", "1a", "0x10",
-                             "1.", ".1", "1e3", "١",   "1\n", "--1", "1,000",
-                             "\t"};
+  const char *malformed[] = {"",   " 1",   "1 ",  "+1",    "-1",
+                             "1a", "0x10", "1.",  ".1",    "1e3",
+                             "١",  "1\n",  "--1", "1,000", "\t"};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(malformed); i++) {
-    if (parse_u64(malformed[i], strlen(malformed[i]), 10, 0, UINT64_MAX,
-                  &v) != CHIVE_ERR_PROTO)
+    if (parse_u64(malformed[i], strlen(malformed[i]), 10, 0, UINT64_MAX, &v) !=
+        CHIVE_ERR_PROTO)
       T_FAIL_("accepted \"%s\"", malformed[i]);
   }
   T_EQ_UINT(v, 42); /* never written on failure */
-  T_EQ_INT(parse_u64("1\0" "2", 3, 10, 0, UINT64_MAX, &v), CHIVE_ERR_PROTO);
+  T_EQ_INT(parse_u64("1\0"
+                     "2",
+                     3, 10, 0, UINT64_MAX, &v),
+           CHIVE_ERR_PROTO);
   T_EQ_INT(parse_u64(S("12"), 2, 0, UINT64_MAX, &v), CHIVE_ERR_PROTO);
   T_EQ_INT(parse_u64(S("g"), 16, 0, UINT64_MAX, &v), CHIVE_ERR_PROTO);
   /* Overflow and range. */
@@ -81,9 +84,9 @@ test_u64_prefix(void)
            CHIVE_ERR_PROTO);
   T_EQ_INT(parse_u64_prefix(S(""), 10, 0, UINT64_MAX, &v, &n),
            CHIVE_ERR_PROTO);
-  T_EQ_INT(parse_u64_prefix(S("99999999999999999999x"), 10, 0, UINT64_MAX,
-                            &v, &n),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(
+      parse_u64_prefix(S("99999999999999999999x"), 10, 0, UINT64_MAX, &v, &n),
+      CHIVE_ERR_LIMIT);
 done:
   return;
 }
@@ -104,16 +107,15 @@ test_i64(void)
   T_EQ_INT(v, -255);
   T_EQ_INT(parse_i64(S("9223372036854775808"), 10, INT64_MIN, INT64_MAX, &v),
            CHIVE_ERR_LIMIT);
-  T_EQ_INT(parse_i64(S("-9223372036854775809"), 10, INT64_MIN, INT64_MAX,
-                     &v),
+  T_EQ_INT(parse_i64(S("-9223372036854775809"), 10, INT64_MIN, INT64_MAX, &v),
            CHIVE_ERR_LIMIT);
   T_EQ_INT(parse_i64(S("-5"), 10, -4, 4, &v), CHIVE_ERR_LIMIT);
   T_EQ_INT(parse_i64(S("5"), 10, -4, 4, &v), CHIVE_ERR_LIMIT);
-  const char *malformed[] = {"", "-", "+", "+-1", "-+1", " -1", "-1 ", "- 1",
-                             "1-", "--1"};
+  const char *malformed[] = {"",    "-",   "+",   "+-1", "-+1",
+                             " -1", "-1 ", "- 1", "1-",  "--1"};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(malformed); i++)
-    if (parse_i64(malformed[i], strlen(malformed[i]), 10, INT64_MIN,
-                  INT64_MAX, &v) != CHIVE_ERR_PROTO)
+    if (parse_i64(malformed[i], strlen(malformed[i]), 10, INT64_MIN, INT64_MAX,
+                  &v) != CHIVE_ERR_PROTO)
       T_FAIL_("accepted \"%s\"", malformed[i]);
 done:
   return;
@@ -126,8 +128,7 @@ test_32bit(void)
   int32_t i = 0;
   T_OK(parse_u32(S("4294967295"), 10, 0, UINT32_MAX, &u));
   T_EQ_UINT(u, UINT32_MAX);
-  T_EQ_INT(parse_u32(S("4294967296"), 10, 0, UINT32_MAX, &u),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(parse_u32(S("4294967296"), 10, 0, UINT32_MAX, &u), CHIVE_ERR_LIMIT);
   T_OK(parse_u32(S("65535"), 10, 1, 65535, &u));
   T_EQ_INT(parse_u32(S("0"), 10, 1, 65535, &u), CHIVE_ERR_LIMIT);
   T_OK(parse_i32(S("-2147483648"), 10, INT32_MIN, INT32_MAX, &i));
@@ -158,21 +159,30 @@ test_double(void)
     const char *s;
     double want;
   } ok[] = {
-      {"0", 0.0},          {"1", 1.0},          {"-1", -1.0},
-      {"+2.5", 2.5},       {"0.25", 0.25},      {".5", 0.5},
-      {"5.", 5.0},         {"1e3", 1000.0},     {"1E-3", 0.001},
-      {"1.5e+2", 150.0},   {"0.1", 0.1},        {"0.3", 0.3},
+      {"0", 0.0},
+      {"1", 1.0},
+      {"-1", -1.0},
+      {"+2.5", 2.5},
+      {"0.25", 0.25},
+      {".5", 0.5},
+      {"5.", 5.0},
+      {"1e3", 1000.0},
+      {"1E-3", 0.001},
+      {"1.5e+2", 150.0},
+      {"0.1", 0.1},
+      {"0.3", 0.3},
       {"123456789012345678901234567890", 1.2345678901234568e29},
       {"0.000000000000000000000000000001", 1e-30},
       {"1.7976931348623157e308", DBL_MAX},
       {"2.2250738585072014e-308", DBL_MIN},
-      {"1e-400", 0.0},     {"00000.00001", 1e-5},
+      {"1e-400", 0.0},
+      {"00000.00001", 1e-5},
       {"3.14159265358979323846264338327950288", 3.141592653589793},
   };
   double v = 0;
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(ok); i++) {
-    chive_err_t e = parse_double(ok[i].s, strlen(ok[i].s), -DBL_MAX,
-                                 DBL_MAX, &v);
+    chive_err_t e =
+        parse_double(ok[i].s, strlen(ok[i].s), -DBL_MAX, DBL_MAX, &v);
     if (e != CHIVE_OK)
       T_FAIL_("rejected \"%s\" (%d)", ok[i].s, (int)e);
     if (!close_enough(v, ok[i].want))
@@ -184,9 +194,9 @@ test_double(void)
   T_OK(parse_double(S("1"), 0.0, 1.0, &v));
   T_ASSERT(v == 1.0);
   v = 42.0;
-  const char *malformed[] = {"",     ".",    "-",    "+",     "e5",  "1e",
-                             "1e+",  "1.2.3", " 1",  "1 ",    "inf", "nan",
-                             "0x1p3", "1,5", "1e5.5", "--1",  "1f",  "."};
+  const char *malformed[] = {"",      ".",     "-",     "+",   "e5",  "1e",
+                             "1e+",   "1.2.3", " 1",    "1 ",  "inf", "nan",
+                             "0x1p3", "1,5",   "1e5.5", "--1", "1f",  "."};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(malformed); i++)
     if (parse_double(malformed[i], strlen(malformed[i]), -DBL_MAX, DBL_MAX,
                      &v) != CHIVE_ERR_PROTO)
@@ -257,8 +267,13 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_u64_ok),  T_CASE(test_u64_bad), T_CASE(test_u64_prefix),
-    T_CASE(test_i64),     T_CASE(test_32bit),   T_CASE(test_double),
-    T_CASE(test_round_trip_and_prefixes),       T_END,
+    T_CASE(test_u64_ok),
+    T_CASE(test_u64_bad),
+    T_CASE(test_u64_prefix),
+    T_CASE(test_i64),
+    T_CASE(test_32bit),
+    T_CASE(test_double),
+    T_CASE(test_round_trip_and_prefixes),
+    T_END,
 };
 T_MAIN(cases)

@@ -16,13 +16,13 @@ parse(const char *text, torrc_list_t **l, torrc_error_t *err)
   return torrc_parse(text, strlen(text), l, err);
 }
 
-#define T_ENTRY(l, i, k, v, ln, c)                 \
-  do {                                             \
-    T_ASSERT((i) < (l)->n);                        \
-    T_EQ_STR((l)->entries[i].key, (k));            \
-    T_EQ_STR((l)->entries[i].value, (v));          \
-    T_EQ_UINT((l)->entries[i].line, (ln));         \
-    T_EQ_INT((l)->entries[i].cmd, (c));            \
+#define T_ENTRY(l, i, k, v, ln, c)         \
+  do {                                     \
+    T_ASSERT((i) < (l)->n);                \
+    T_EQ_STR((l)->entries[i].key, (k));    \
+    T_EQ_STR((l)->entries[i].value, (v));  \
+    T_EQ_UINT((l)->entries[i].line, (ln)); \
+    T_EQ_INT((l)->entries[i].cmd, (c));    \
   } while (0)
 
 static void
@@ -66,8 +66,8 @@ test_torrc_crlf_and_prefixes(void)
 {
   torrc_list_t *l = NULL;
   torrc_error_t err = {0, NULL};
-  T_OK(parse("A 1\r\n+B two words\r\n/C ignored value\r\n\r\nD \"q\" \r\n",
-             &l, &err));
+  T_OK(parse("A 1\r\n+B two words\r\n/C ignored value\r\n\r\nD \"q\" \r\n", &l,
+             &err));
   T_EQ_UINT(l->n, 4);
   T_ENTRY(l, 0, "A", "1", 1, TORRC_CMD_SET);
   T_ENTRY(l, 1, "B", "two words", 2, TORRC_CMD_APPEND);
@@ -99,8 +99,7 @@ test_torrc_continuation(void)
                      "Tail x\\";
   T_OK(parse(text, &l, &err));
   T_EQ_UINT(l->n, 8);
-  T_ENTRY(l, 0, "ExitPolicy", "accept *:80,   accept *:443", 1,
-          TORRC_CMD_SET);
+  T_ENTRY(l, 0, "ExitPolicy", "accept *:80,   accept *:443", 1, TORRC_CMD_SET);
   T_ENTRY(l, 1, "Multi", "a b c", 3, TORRC_CMD_SET);
   T_ENTRY(l, 2, "Next", "1", 8, TORRC_CMD_SET);
   T_ENTRY(l, 3, "Comment", "x", 9, TORRC_CMD_SET);
@@ -174,8 +173,7 @@ test_torrc_errors(void)
   {
     torrc_list_t *l = NULL;
     torrc_error_t err = {0, NULL};
-    T_EQ_INT(torrc_parse(S("A 1\nB 2\nC \0 3\n"), &l, &err),
-             CHIVE_ERR_PROTO);
+    T_EQ_INT(torrc_parse(S("A 1\nB 2\nC \0 3\n"), &l, &err), CHIVE_ERR_PROTO);
     T_EQ_UINT(err.line, 3);
     T_EQ_STR(err.msg, "NUL byte in configuration");
   }
@@ -342,8 +340,7 @@ test_torrc_round_trip(void)
     T_EQ_STR(l->entries[i].key, k);
     T_EQ_STR(l->entries[i].value, vals[i]);
     T_EQ_UINT(l->entries[i].line, (unsigned)i + 1);
-    T_EQ_INT(l->entries[i].cmd,
-             i % 3 == 1 ? TORRC_CMD_APPEND : TORRC_CMD_SET);
+    T_EQ_INT(l->entries[i].cmd, i % 3 == 1 ? TORRC_CMD_APPEND : TORRC_CMD_SET);
   }
 done:
   torrc_list_free(l);
@@ -392,8 +389,8 @@ test_cstring(void)
   for (int i = 0; i < 255; i++)
     all[i] = (char)(i + 1);
   T_OK(cstring_quote(&sb, all, sizeof(all)));
-  T_OK(cstring_unquote(strbuf_str(&sb), strbuf_len(&sb), out, sizeof(out),
-                       &n, &used));
+  T_OK(cstring_unquote(strbuf_str(&sb), strbuf_len(&sb), out, sizeof(out), &n,
+                       &used));
   T_EQ_UINT(n, 255);
   T_EQ_MEM(out, all, 255);
   T_EQ_UINT(used, strbuf_len(&sb));
@@ -554,12 +551,19 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_torrc_basic),        T_CASE(test_torrc_crlf_and_prefixes),
-    T_CASE(test_torrc_continuation), T_CASE(test_torrc_quoted),
-    T_CASE(test_torrc_errors),       T_CASE(test_torrc_limits),
-    T_CASE(test_torrc_iterator),     T_CASE(test_torrc_every_prefix),
-    T_CASE(test_torrc_round_trip),   T_CASE(test_torrc_oom),
-    T_CASE(test_cstring),            T_CASE(test_str_helpers),
-    T_CASE(test_strbuf),             T_END,
+    T_CASE(test_torrc_basic),
+    T_CASE(test_torrc_crlf_and_prefixes),
+    T_CASE(test_torrc_continuation),
+    T_CASE(test_torrc_quoted),
+    T_CASE(test_torrc_errors),
+    T_CASE(test_torrc_limits),
+    T_CASE(test_torrc_iterator),
+    T_CASE(test_torrc_every_prefix),
+    T_CASE(test_torrc_round_trip),
+    T_CASE(test_torrc_oom),
+    T_CASE(test_cstring),
+    T_CASE(test_str_helpers),
+    T_CASE(test_strbuf),
+    T_END,
 };
 T_MAIN(cases)
