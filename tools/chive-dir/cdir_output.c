@@ -40,6 +40,28 @@ iso(int64_t t)
   return r;
 }
 
+/** A document string made safe for a terminal: bytes outside printable
+ * ASCII become '?' (the tokenizer already rejects C0 controls, but lets
+ * bytes >= 0x80 through, and 0x80..0x9f are C1 controls to some
+ * terminals).  Truncated to CLEAN_MAX_LEN bytes. */
+#define CLEAN_MAX_LEN 79
+typedef struct cleanstr_t {
+  char s[CLEAN_MAX_LEN + 1];
+} cleanstr_t;
+
+static cleanstr_t
+clean(const char *in)
+{
+  cleanstr_t r;
+  size_t i = 0;
+  for (; in && in[i] && i < CLEAN_MAX_LEN; i++) {
+    unsigned char c = (unsigned char)in[i];
+    r.s[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+  }
+  r.s[i] = '\0';
+  return r;
+}
+
 static const char *
 flavor_name(ns_flavor_t f)
 {
@@ -190,12 +212,13 @@ text_flags_params(FILE *out, const cdir_run_t *run)
   }
   fprintf(out, "\nParams (%zu)\n", c->params.n);
   for (size_t i = 0; i < c->params.n; i++)
-    fprintf(out, "  %-*s %8" PRId32 "\n", (int)w, c->params.items[i].name,
-            c->params.items[i].value);
+    fprintf(out, "  %-*s %8" PRId32 "\n", (int)w,
+            clean(c->params.items[i].name).s, c->params.items[i].value);
   fprintf(out, "\nBandwidth weights (%zu)\n", c->bw_params.n);
   for (size_t i = 0; i < c->bw_params.n; i++) {
     fprintf(out, "%s%-4s %6" PRId32, (i % 5) ? "   " : "  ",
-            c->bw_params.items[i].name, c->bw_params.items[i].value);
+            clean(c->bw_params.items[i].name).s,
+            c->bw_params.items[i].value);
     if (i % 5 == 4 || i + 1 == c->bw_params.n)
       fputc('\n', out);
   }
@@ -209,11 +232,12 @@ text_authorities(FILE *out, const cdir_run_t *run)
           v->n_auth, auth_source_name(run->auth_source), v->n_needed);
   int w = 10;
   for (size_t i = 0; i < v->n_auth; i++) {
-    int l = (int)strlen(nick_for(run, v->auth[i].identity));
+    int l = (int)strlen(clean(nick_for(run, v->auth[i].identity)).s);
     w = l > w ? l : w;
   }
   for (size_t i = 0; i < run->certs->n; i++) {
-    int l = (int)strlen(nick_for(run, run->certs->certs[i].fingerprint));
+    int l = (int)strlen(
+        clean(nick_for(run, run->certs->certs[i].fingerprint)).s);
     w = l > w ? l : w;
   }
   fprintf(out, "  %-*s %-40s %-7s %s\n", w, "NICKNAME", "V3 IDENTITY",
@@ -222,7 +246,8 @@ text_authorities(FILE *out, const cdir_run_t *run)
     const dirverify_auth_result_t *r = &v->auth[i];
     const char *alg = alg_name(r);
     hexid_t h = hex20(r->identity);
-    fprintf(out, "  %-*s %-40s %-7s %s\n", w, nick_for(run, r->identity),
+    fprintf(out, "  %-*s %-40s %-7s %s\n", w,
+            clean(nick_for(run, r->identity)).s,
             h.s, alg ? alg : "-", dirverify_sig_status_str(r->status));
   }
   fprintf(out, "  %zu/%zu valid; %zu signature(s) by unconfigured "
@@ -237,7 +262,7 @@ text_authorities(FILE *out, const cdir_run_t *run)
     hexid_t h = hex20(ac->fingerprint);
     isotime_t p = iso(ac->published), e = iso(ac->expires);
     fprintf(out, "  %-*s %-40s %-19s %-19s %s\n", w,
-            nick_for(run, ac->fingerprint), h.s, p.s, e.s,
+            clean(nick_for(run, ac->fingerprint)).s, h.s, p.s, e.s,
             cert_status_name(run->cert_status[i]));
   }
 }
@@ -542,8 +567,8 @@ cdir_print_routers(FILE *out, const ns_consensus_t *c)
              (unsigned)((rs->ipv4 >> 8) & 0xff), (unsigned)(rs->ipv4 & 0xff),
              (unsigned)rs->or_port);
     hexid_t h = hex20(rs->identity);
-    fprintf(out, "%-19s %-40s %-21s %10" PRIu32 " ", rs->nickname, h.s, addr,
-            rs->bandwidth);
+    fprintf(out, "%-19s %-40s %-21s %10" PRIu32 " ", clean(rs->nickname).s,
+            h.s, addr, rs->bandwidth);
     bool first = true;
     for (unsigned b = 0; b < NS_N_FLAGS; b++) {
       if (rs->flags & (1u << b)) {
