@@ -12,6 +12,8 @@
 
 #include "app/client_st.h"
 #include "app/config_int.h"
+#include "app/dirglue.h"
+#include "lib/crypto/crypto_init.h"
 #include "lib/malloc/malloc.h"
 
 static void errf(char *err, size_t err_len, const char *fmt, ...)
@@ -83,6 +85,36 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
   logger_set_severity(c->log, LD_ALL, max);
   if ((e = load_authorities(c, err, err_len)) != CHIVE_OK)
     goto fail;
+  if ((e = crypto_global_init()) != CHIVE_OK) {
+    errf(err, err_len, "cannot initialise the crypto library");
+    goto fail;
+  }
+  c->clock = clock_system();
+  c->testing_network = config_get_bool(c->cfg, OPT_TESTING_TOR_NETWORK);
+  const char *dd = config_get_str(c->cfg, OPT_DATA_DIRECTORY);
+  if (dd) {
+    if (strlen(dd) >= sizeof(c->data_dir) - 64) {
+      errf(err, err_len, "DataDirectory path too long");
+      e = CHIVE_ERR_INVAL;
+      goto fail;
+    }
+    memcpy(c->data_dir, dd, strlen(dd) + 1);
+    if ((e = fs_ensure_private_dir(c->data_dir)) != CHIVE_OK) {
+      errf(err, err_len, "Cannot use DataDirectory %s: %s", c->data_dir,
+           chive_err_str(e));
+      goto fail;
+    }
+  }
+  if ((e = evloop_new(base, &c->loop)) != CHIVE_OK)
+    goto fail;
+  circmgr_config_t cc;
+  memset(&cc, 0, sizeof(cc));
+  cc.loop = c->loop;
+  cc.clock = c->clock;
+  cc.log = c->log;
+  circuit_params_default(&cc.params);
+  if ((e = circmgr_new(&cc, &c->circmgr)) != CHIVE_OK)
+    goto fail;
   if (config_is_set(c->cfg, OPT_DIR_AUTHORITY) &&
       !config_get_bool(c->cfg, OPT_TESTING_TOR_NETWORK))
     log_warn(c->log, LD_CONFIG,
@@ -140,7 +172,11 @@ chive_client_start(chive_client_t *c)
     return CHIVE_ERR_NOMEM;
   client_bootstrap_reached(c, BOOT_STARTING);
   c->started = true;
-  return CHIVE_OK;
+  chive_err_t e = dirglue_start(c);
+  if (e != CHIVE_OK)
+    log_warn(c->log, LD_GENERAL, "Cannot start directory fetching: %s",
+             chive_err_str(e));
+  return e;
 }
 
 int
@@ -155,6 +191,7 @@ chive_client_stop(chive_client_t *c)
   if (!c || c->stopped)
     return;
   c->stopped = true;
+  dirglue_stop(c);
   if (c->boot_event) {
     event_free(c->boot_event);
     c->boot_event = NULL;
@@ -167,6 +204,8 @@ chive_client_free(chive_client_t *c)
   if (!c)
     return;
   chive_client_stop(c);
+  circmgr_free(c->circmgr);
+  evloop_free(c->loop);
   logger_free(c->log);
   chive_config_free(c->cfg);
   chive_free(c);

@@ -9,8 +9,14 @@
 
 #include "app/bootstrap.h"
 #include "chive/client.h"
+#include "core/circmgr/circmgr.h"
 #include "feature/dir/dirauth.h"
+#include "feature/dir/dirclient.h"
+#include "feature/dir/dirmgr.h"
+#include "lib/evloop/evloop.h"
+#include "lib/fs/fs.h"
 #include "lib/log/log.h"
+#include "lib/time/clock.h"
 
 struct event_base;
 struct event;
@@ -18,6 +24,8 @@ struct event;
 struct chive_client_t {
   chive_config_t *cfg;       /**< owned copy */
   struct event_base *base;   /**< borrowed from the embedder */
+  evloop_t *loop;            /**< owned wrapper around base */
+  const chive_clock_t *clock; /**< borrowed (system clock) */
   logger_t *log;             /**< owned */
   chive_bootstrap_cb boot_cb;
   void *boot_arg;
@@ -25,8 +33,14 @@ struct chive_client_t {
   struct event *boot_event;  /**< deferred bootstrap callback */
   bool started;
   bool stopped;
+  bool testing_network;
+  char data_dir[FS_MAX_PATH_LEN]; /**< "" = no DataDirectory */
   dir_server_t authorities[DIR_MAX_AUTHORITIES];
   size_t n_authorities;
+  circmgr_t *circmgr;        /**< owned: channels and circuits */
+  dirmgr_t *dirmgr;          /**< owned: directory state */
+  dirclient_t *dirclient;    /**< owned: directory requests */
+  evloop_timer_t *dir_timer; /**< drives dirmgr_poll */
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the
