@@ -46,8 +46,8 @@ f_resolved(stream_t *st, const resolved_t *r, void *arg)
     fst = NULL;
 }
 
-static const stream_owner_t owner = {NULL, NULL, f_end, f_resolved, NULL,
-                                     NULL};
+static const stream_owner_t owner = {NULL,       NULL, f_end,
+                                     f_resolved, NULL, NULL};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -86,8 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       uint8_t cmd = rd_u8(&r);
       uint8_t payload[CELL_PAYLOAD_LEN];
       memset(payload, 0, sizeof(payload));
-      size_t n = rd_left(&r) < sizeof(payload) ? rd_left(&r)
-                                                : sizeof(payload);
+      size_t n = rd_left(&r) < sizeof(payload) ? rd_left(&r) : sizeof(payload);
       rd_copy(&r, payload, n);
       err = fr_deliver(&fr, cmd, payload);
       break;
@@ -130,8 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHIVE_OK)
           fst = s2;
       } else if (op % 5 == 4) {
-        err = circuit_send_relay(c, 0, RELAY_COMMAND_DROP, 0, NULL, 0,
-                                 fr.now);
+        err = circuit_send_relay(c, 0, RELAY_COMMAND_DROP, 0, NULL, 0, fr.now);
       }
       break;
     }

@@ -43,9 +43,12 @@ const char *
 circuit_state_name(circuit_state_t state)
 {
   switch (state) {
-  case CIRCUIT_STATE_BUILDING: return "BUILDING";
-  case CIRCUIT_STATE_OPEN: return "OPEN";
-  case CIRCUIT_STATE_CLOSED: return "CLOSED";
+  case CIRCUIT_STATE_BUILDING:
+    return "BUILDING";
+  case CIRCUIT_STATE_OPEN:
+    return "OPEN";
+  case CIRCUIT_STATE_CLOSED:
+    return "CLOSED";
   }
   return "UNKNOWN";
 }
@@ -113,8 +116,7 @@ circuit_leave_(circuit_t *circ)
  * the keys, end the streams, tell the owner.  Idempotent.  The caller
  * holds a depth reference. */
 static void
-circuit_close_(circuit_t *circ, uint8_t reason, bool remote,
-               bool send_destroy)
+circuit_close_(circuit_t *circ, uint8_t reason, bool remote, bool send_destroy)
 {
   if (circ->state == CIRCUIT_STATE_CLOSED)
     return;
@@ -131,8 +133,8 @@ circuit_close_(circuit_t *circ, uint8_t reason, bool remote,
     memset(&cell, 0, sizeof(cell));
     cell.circ_id = circ->circ_id;
     cell.command = CELL_DESTROY;
-    if (destroy_encode(DESTROY_REASON_NONE, cell.payload,
-                       sizeof(cell.payload), &len) == CHIVE_OK) {
+    if (destroy_encode(DESTROY_REASON_NONE, cell.payload, sizeof(cell.payload),
+                       &len) == CHIVE_OK) {
       if (circ->sink.send_cell(circ->sink.arg, &cell) == CHIVE_OK)
         circ->stats.cells_sent++;
     }
@@ -177,9 +179,16 @@ send_cell(circuit_t *circ, cell_t *cell)
   cell->circ_id = circ->circ_id;
   chive_err_t err = circ->sink.send_cell(circ->sink.arg, cell);
   if (err != CHIVE_OK) {
-    log_info(circ->lg, LD_CIRC, "Channel refused a cell for circuit %"
-             PRIu32 ": %s", circ->circ_id, chive_err_str(err));
-    circuit_close_(circ, DESTROY_REASON_CHANNEL_CLOSED, false, false);
+    log_info(circ->lg, LD_CIRC,
+             "Channel refused a cell for circuit %" PRIu32 ": %s",
+             circ->circ_id, chive_err_str(err));
+    /* A full channel queue is a resource problem; anything else means
+     * the channel is gone.  Either way the circuit cannot go on without
+     * losing a cell. */
+    circuit_close_(circ,
+                   err == CHIVE_ERR_LIMIT ? DESTROY_REASON_RESOURCELIMIT
+                                          : DESTROY_REASON_CHANNEL_CLOSED,
+                   false, false);
     return err;
   }
   circ->sent_anything = true;
@@ -265,8 +274,7 @@ send_relay(circuit_t *circ, size_t hop_idx, uint8_t cmd, uint16_t stream_id,
     if (need_digest &&
         BUG(!relay_crypto_last_sent_digest(&hop->crypto, digest)))
       return CHIVE_ERR_INTERNAL;
-    err = sendme_circ_note_packaged(&hop->sendme,
-                                    need_digest ? digest : NULL);
+    err = sendme_circ_note_packaged(&hop->sendme, need_digest ? digest : NULL);
     chive_memwipe(digest, sizeof(digest));
     if (err != CHIVE_OK)
       return err;
@@ -296,8 +304,7 @@ circuit_send_relay(circuit_t *circ, size_t hop, uint8_t cmd,
 bool
 circuit_can_package(const circuit_t *circ, size_t hop)
 {
-  return circ && circ->state != CIRCUIT_STATE_CLOSED &&
-         hop < circ->n_open &&
+  return circ && circ->state != CIRCUIT_STATE_CLOSED && hop < circ->n_open &&
          sendme_circ_can_package(&circ->hops[hop]->sendme);
 }
 
@@ -478,8 +485,7 @@ hop_commit_keys(circuit_t *circ, size_t idx, relay_keys_t *keys,
   circ->opened_us = now_us;
   if (circ->build_time_us == 0)
     circ->build_time_us =
-        now_us > circ->build_started_us ? now_us - circ->build_started_us
-                                        : 1;
+        now_us > circ->build_started_us ? now_us - circ->build_started_us : 1;
   if (circ->ev.opened)
     circ->ev.opened(circ, circ->ev_arg);
   return CHIVE_OK;
@@ -521,8 +527,8 @@ hop_finish_handshake(circuit_t *circ, size_t idx, const uint8_t *hdata,
                           "CREATED2 for a CREATE_FAST hop");
   }
   if (err != CHIVE_OK)
-    return close_for_peer(circ, err == CHIVE_ERR_NOMEM ? err
-                                                       : CHIVE_ERR_CRYPTO,
+    return close_for_peer(circ,
+                          err == CHIVE_ERR_NOMEM ? err : CHIVE_ERR_CRYPTO,
                           "handshake reply failed verification");
   return hop_commit_keys(circ, idx, &keys, now_us);
 }
@@ -584,18 +590,17 @@ circuit_extend_to(circuit_t *circ, const circuit_hop_info_t *info,
   if (circ->n_hops >= CIRCUIT_MAX_HOPS)
     return CHIVE_ERR_LIMIT;
   /* Each later hop costs one RELAY_EARLY (tor-spec §5.6). */
-  if (circ->n_hops > 0 &&
-      circ->relay_early_left < n_pending_extends(circ) + 1)
+  if (circ->n_hops > 0 && circ->relay_early_left < n_pending_extends(circ) + 1)
     return CHIVE_ERR_LIMIT;
 
   circuit_hop_t *hop = chive_zalloc(sizeof(*hop));
   if (!hop)
     return CHIVE_ERR_NOMEM;
   hop->info = *info;
-  hop->kind = (circ->params.use_ntor_v3 && info->supports_ntor_v3 &&
-               info->has_ed_id)
-                  ? CIRCUIT_HS_NTOR_V3
-                  : CIRCUIT_HS_NTOR;
+  hop->kind =
+      (circ->params.use_ntor_v3 && info->supports_ntor_v3 && info->has_ed_id)
+          ? CIRCUIT_HS_NTOR_V3
+          : CIRCUIT_HS_NTOR;
   hop->state = HOP_STATE_PENDING;
   circ->hops[circ->n_hops++] = hop;
 
@@ -697,8 +702,7 @@ handle_circuit_msg(circuit_t *circ, size_t idx, const relay_cell_t *msg,
       return close_for_peer(circ, CHIVE_ERR_PROTO, "unexpected EXTENDED2");
     if (extended2_parse(msg->body, msg->h.length, &c2) != CHIVE_OK)
       return close_for_peer(circ, CHIVE_ERR_PROTO, "malformed EXTENDED2");
-    return hop_finish_handshake(circ, circ->n_open, c2.hdata, c2.hlen,
-                                now_us);
+    return hop_finish_handshake(circ, circ->n_open, c2.hdata, c2.hlen, now_us);
   }
   case RELAY_COMMAND_TRUNCATED: {
     /* tor-spec §5.4: "An OP, upon receiving a RELAY_TRUNCATED, will send
@@ -749,8 +753,8 @@ handle_relay_cell(circuit_t *circ, const cell_t *cell, uint64_t now_us)
 
   memcpy(payload, cell->payload, sizeof(payload));
   /* tor-spec §5.5.3 ("Routing to the Origin"). */
-  err = relay_crypto_decrypt_inbound(circ->crypto, circ->n_open, payload,
-                                     &idx);
+  err =
+      relay_crypto_decrypt_inbound(circ->crypto, circ->n_open, payload, &idx);
   if (err == CHIVE_ERR_PROTO)
     return close_for_peer(circ, CHIVE_ERR_PROTO,
                           "relay cell recognized by no hop");
@@ -765,8 +769,8 @@ handle_relay_cell(circuit_t *circ, const cell_t *cell, uint64_t now_us)
     /* tor-spec §7.3: every RELAY_DATA cell counts against the circuit
      * deliver window, whatever stream it is for. */
     bool want_sendme = false;
-    if (sendme_circ_note_delivered(&circ->hops[idx]->sendme,
-                                   &want_sendme) != CHIVE_OK)
+    if (sendme_circ_note_delivered(&circ->hops[idx]->sendme, &want_sendme) !=
+        CHIVE_OK)
       return close_for_peer(circ, CHIVE_ERR_PROTO,
                             "peer exceeded the circuit window");
     circ->stats.data_bytes_received += msg.h.length;
@@ -832,8 +836,7 @@ handle_cell(circuit_t *circ, const cell_t *cell, uint64_t now_us)
   }
   case CELL_CREATED2: {
     created2_t c2;
-    if (created2_parse(cell->payload, sizeof(cell->payload), &c2) !=
-        CHIVE_OK)
+    if (created2_parse(cell->payload, sizeof(cell->payload), &c2) != CHIVE_OK)
       return close_for_peer(circ, CHIVE_ERR_PROTO, "bad CREATED2");
     return hop_finish_handshake(circ, 0, c2.hdata, c2.hlen, now_us);
   }

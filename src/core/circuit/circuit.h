@@ -76,9 +76,9 @@ typedef enum circuit_state_t {
 
 /** What a circuit is for (set by its owner; informational here). */
 typedef enum circuit_purpose_t {
-  CIRCUIT_PURPOSE_GENERAL = 0,  /**< Exit traffic. */
-  CIRCUIT_PURPOSE_DIR_ONEHOP,   /**< One-hop directory fetch. */
-  CIRCUIT_PURPOSE_DIR,          /**< Anonymous directory fetch. */
+  CIRCUIT_PURPOSE_GENERAL = 0, /**< Exit traffic. */
+  CIRCUIT_PURPOSE_DIR_ONEHOP,  /**< One-hop directory fetch. */
+  CIRCUIT_PURPOSE_DIR,         /**< Anonymous directory fetch. */
   CIRCUIT_PURPOSE_HS_CLIENT_HSDIR,
   CIRCUIT_PURPOSE_HS_CLIENT_INTRO,
   CIRCUIT_PURPOSE_HS_CLIENT_REND,
@@ -89,7 +89,10 @@ typedef enum circuit_purpose_t {
 /** Where the circuit's cells go: the first-hop channel (or a test). */
 typedef struct circuit_sink_t {
   /** Queue <b>cell</b> (circ_id already set) on the channel.  A failure
-   * closes the circuit with DESTROY_REASON_CHANNEL_CLOSED. */
+   * closes the circuit: CHIVE_ERR_LIMIT (queue full) with
+   * DESTROY_REASON_RESOURCELIMIT, anything else with
+   * DESTROY_REASON_CHANNEL_CLOSED.  The glue SHOULD therefore queue
+   * rather than refuse. */
   chive_err_t (*send_cell)(void *arg, const cell_t *cell);
   void *arg;
 } circuit_sink_t;
@@ -142,7 +145,7 @@ void circuit_params_default(circuit_params_t *p);
 /** What we need to know about a relay to extend to it (public data). */
 typedef struct circuit_hop_info_t {
   bool has_ipv4;
-  uint8_t ipv4[4];  /**< Network order. */
+  uint8_t ipv4[4]; /**< Network order. */
   uint16_t ipv4_port;
   bool has_ipv6;
   uint8_t ipv6[16];
@@ -164,7 +167,7 @@ typedef struct circuit_stats_t {
   uint64_t sendmes_sent;
   uint64_t sendmes_received;
   uint64_t streams_opened;
-  uint64_t cells_dropped;       /**< Recognized but ignored. */
+  uint64_t cells_dropped; /**< Recognized but ignored. */
 } circuit_stats_t;
 
 /** Create a circuit in state BUILDING with no hops.  <b>params</b>,
@@ -174,11 +177,13 @@ typedef struct circuit_stats_t {
  * ID on the first-hop channel (chosen by the channel).  Returns
  * CHIVE_ERR_INVAL for a zero circ_id or NULL sink, CHIVE_ERR_NOMEM.
  * Free with circuit_free(). */
-CHIVE_MUST_CHECK chive_err_t circuit_new(
-    const circuit_params_t *params, circuit_purpose_t purpose,
-    uint32_t circ_id, const circuit_sink_t *sink,
-    const circuit_events_t *events, void *arg, logger_t *lg,
-    uint64_t now_us, circuit_t **out);
+CHIVE_MUST_CHECK chive_err_t circuit_new(const circuit_params_t *params,
+                                         circuit_purpose_t purpose,
+                                         uint32_t circ_id,
+                                         const circuit_sink_t *sink,
+                                         const circuit_events_t *events,
+                                         void *arg, logger_t *lg,
+                                         uint64_t now_us, circuit_t **out);
 
 /** Release <b>circ</b>.  NULL is a no-op.  If the circuit is not yet
  * closed it is closed first (DESTROY sent, streams told, closed
@@ -228,8 +233,7 @@ void circuit_handle_channel_closed(circuit_t *circ, uint64_t now_us);
  * (tor-spec §5.4: "An OP should always use the NONE reason"), ends every
  * stream (owners get their end callback), runs the closed callback.
  * Idempotent. */
-void circuit_mark_for_close(circuit_t *circ, uint8_t reason,
-                            uint64_t now_us);
+void circuit_mark_for_close(circuit_t *circ, uint8_t reason, uint64_t now_us);
 
 /** Send a relay message from the origin to hop <b>hop</b> (0-based; the
  * hop must be built): command <b>cmd</b>, stream <b>stream_id</b>,

@@ -42,10 +42,10 @@ struct stream_table_t;
 
 /** Where one hop is in its life. */
 typedef enum circuit_hop_state_t {
-  HOP_STATE_PENDING = 0,     /**< Queued; no handshake sent yet. */
-  HOP_STATE_AWAIT_CREATED,   /**< CREATE_FAST / CREATE2 sent. */
-  HOP_STATE_AWAIT_EXTENDED,  /**< EXTEND2 sent. */
-  HOP_STATE_OPEN,            /**< Keys in place. */
+  HOP_STATE_PENDING = 0,    /**< Queued; no handshake sent yet. */
+  HOP_STATE_AWAIT_CREATED,  /**< CREATE_FAST / CREATE2 sent. */
+  HOP_STATE_AWAIT_EXTENDED, /**< EXTEND2 sent. */
+  HOP_STATE_OPEN,           /**< Keys in place. */
 } circuit_hop_state_t;
 
 /** Handshake kinds. */
@@ -83,8 +83,8 @@ struct circuit_t {
   circuit_params_t params;
 
   circuit_hop_t *hops[CIRCUIT_MAX_HOPS]; /**< [0, n_hops) allocated. */
-  size_t n_hops;  /**< Built + pending. */
-  size_t n_open;  /**< Built: hops[0, n_open) are OPEN. */
+  size_t n_hops;                         /**< Built + pending. */
+  size_t n_open; /**< Built: hops[0, n_open) are OPEN. */
   /** Pointers to hops[i]->crypto for relay_crypto_*; [0, n_open). */
   relay_crypto_t *crypto[CIRCUIT_MAX_HOPS];
   unsigned relay_early_left;

@@ -56,8 +56,7 @@ sendme_circ_note_packaged(sendme_circ_t *sc,
   if (BUG(sc->package_window <= 0))
     return CHIVE_ERR_INTERNAL;
   if (need) {
-    if (BUG(digest == NULL ||
-            sc->n_digests >= SENDME_MAX_PENDING_DIGESTS))
+    if (BUG(digest == NULL || sc->n_digests >= SENDME_MAX_PENDING_DIGESTS))
       return CHIVE_ERR_INTERNAL;
     size_t slot = (sc->head + sc->n_digests) % SENDME_MAX_PENDING_DIGESTS;
     memcpy(sc->digests[slot], digest, SENDME_DIGEST_LEN);
@@ -70,8 +69,8 @@ sendme_circ_note_packaged(sendme_circ_t *sc,
 
 /* see sendme.h */
 chive_err_t
-sendme_circ_handle_sendme(sendme_circ_t *sc, const uint8_t *body,
-                          size_t len, uint8_t accept_min)
+sendme_circ_handle_sendme(sendme_circ_t *sc, const uint8_t *body, size_t len,
+                          uint8_t accept_min)
 {
   sendme_t msg;
   uint8_t expected[SENDME_DIGEST_LEN];

@@ -42,9 +42,9 @@ struct stream_t {
   uint16_t id;
   stream_state_t state;
   stream_kind_t kind;
-  bool optimistic;     /**< May write before CONNECTED. */
-  bool recv_blocked;   /**< Owner cannot take data: no SENDMEs. */
-  bool write_blocked;  /**< A push write was cut short. */
+  bool optimistic;    /**< May write before CONNECTED. */
+  bool recv_blocked;  /**< Owner cannot take data: no SENDMEs. */
+  bool write_blocked; /**< A push write was cut short. */
   stream_owner_t owner;
   void *arg;
   int32_t package_window;
@@ -70,13 +70,13 @@ typedef struct stream_half_t {
 
 /** A circuit's streams (circ->streams). */
 typedef struct stream_table_t {
-  stream_t **v;        /**< Streams, including ones awaiting reaping. */
+  stream_t **v; /**< Streams, including ones awaiting reaping. */
   size_t n, cap;
   stream_half_t *half; /**< Half-closed IDs. */
   size_t n_half, half_cap;
-  size_t max_streams;  /**< Open + half-closed limit. */
-  uint16_t next_id;    /**< Next stream ID to try. */
-  size_t rr;           /**< Round-robin start for resuming. */
+  size_t max_streams; /**< Open + half-closed limit. */
+  uint16_t next_id;   /**< Next stream ID to try. */
+  size_t rr;          /**< Round-robin start for resuming. */
   uint64_t half_seq;
 } stream_table_t;
 
@@ -270,8 +270,8 @@ add_half(stream_table_t *t, const stream_t *st)
   h->connected_pending = st->state == STREAM_STATE_CONNECT_WAIT;
   h->resolved_pending = st->state == STREAM_STATE_RESOLVE_WAIT;
   /* Whatever window we had granted can still arrive. */
-  h->data_left = st->state == STREAM_STATE_RESOLVE_WAIT ? 0
-                                                         : st->deliver_window;
+  h->data_left =
+      st->state == STREAM_STATE_RESOLVE_WAIT ? 0 : st->deliver_window;
   h->sendmes_left =
       (STREAMWINDOW_START - st->package_window) / STREAMWINDOW_INCREMENT;
   h->seq = ++t->half_seq;
@@ -329,8 +329,7 @@ stream_pump(stream_t *st, uint64_t now_us)
   if (st->owner.pull) {
     while (pull_one(st, now_us))
       ;
-  } else if (st->write_blocked && st->owner.writable &&
-             stream_can_write(st)) {
+  } else if (st->write_blocked && st->owner.writable && stream_can_write(st)) {
     st->write_blocked = false;
     st->owner.writable(st, st->arg);
   }
@@ -350,8 +349,7 @@ ops_resume(circuit_t *circ, size_t hop, uint64_t now_us)
   bool progress = true;
   while (progress && circuit_can_package(circ, hop)) {
     progress = false;
-    for (size_t k = 0; k < t->n && circ->state != CIRCUIT_STATE_CLOSED;
-         k++) {
+    for (size_t k = 0; k < t->n && circ->state != CIRCUIT_STATE_CLOSED; k++) {
       stream_t *st = t->v[(start + k) % t->n];
       if (st->hop != hop || !stream_can_write(st))
         continue;
@@ -396,12 +394,11 @@ ops_n_half_closed(const circuit_t *circ)
 }
 
 static chive_err_t ops_handle_relay(circuit_t *circ, size_t hop,
-                                    const relay_cell_t *msg,
-                                    uint64_t now_us);
+                                    const relay_cell_t *msg, uint64_t now_us);
 static void ops_circuit_closed(circuit_t *circ);
 
 static const circuit_stream_ops_t stream_ops = {
-    ops_handle_relay, ops_circuit_closed, ops_resume,     ops_reap,
+    ops_handle_relay, ops_circuit_closed, ops_resume,        ops_reap,
     ops_free_all,     ops_n_live,         ops_n_half_closed,
 };
 
@@ -415,8 +412,7 @@ ensure_table(circuit_t *circ)
   stream_table_t *t = chive_zalloc(sizeof(*t));
   if (!t)
     return NULL;
-  stream_table_init(t, circ->params.first_stream_id,
-                    circ->params.max_streams);
+  stream_table_init(t, circ->params.first_stream_id, circ->params.max_streams);
   circ->streams = t;
   circ->stream_ops = &stream_ops;
   return t;
@@ -464,8 +460,8 @@ stream_open_common(circuit_t *circ, stream_kind_t kind, uint8_t cmd,
   st->kind = kind;
   st->state = kind == STREAM_KIND_RESOLVE ? STREAM_STATE_RESOLVE_WAIT
                                           : STREAM_STATE_CONNECT_WAIT;
-  st->optimistic = (open_flags & STREAM_OPEN_OPTIMISTIC) != 0 &&
-                   kind == STREAM_KIND_BEGIN;
+  st->optimistic =
+      (open_flags & STREAM_OPEN_OPTIMISTIC) != 0 && kind == STREAM_KIND_BEGIN;
   if (owner)
     st->owner = *owner;
   st->arg = arg;
@@ -513,15 +509,14 @@ stream_open(circuit_t *circ, const char *host, uint16_t port,
   if (begin_init(&b, host, port, begin_flags) != CHIVE_OK ||
       begin_encode(&b, body, sizeof(body), &len) != CHIVE_OK)
     return CHIVE_ERR_INVAL;
-  return stream_open_common(circ, STREAM_KIND_BEGIN, RELAY_COMMAND_BEGIN,
-                            body, len, open_flags, owner, arg, now_us, out);
+  return stream_open_common(circ, STREAM_KIND_BEGIN, RELAY_COMMAND_BEGIN, body,
+                            len, open_flags, owner, arg, now_us, out);
 }
 
 /* see stream.h */
 chive_err_t
-stream_resolve(circuit_t *circ, const char *name,
-               const stream_owner_t *owner, void *arg, uint64_t now_us,
-               stream_t **out)
+stream_resolve(circuit_t *circ, const char *name, const stream_owner_t *owner,
+               void *arg, uint64_t now_us, stream_t **out)
 {
   uint8_t body[RELAY_PAYLOAD_LEN];
   size_t len;
@@ -537,8 +532,8 @@ stream_resolve(circuit_t *circ, const char *name,
 
 /* see stream.h */
 chive_err_t
-stream_write(stream_t *st, const uint8_t *data, size_t len,
-             size_t *n_written, uint64_t now_us)
+stream_write(stream_t *st, const uint8_t *data, size_t len, size_t *n_written,
+             uint64_t now_us)
 {
   if (BUG(st == NULL || st->magic != STREAM_MAGIC || n_written == NULL ||
           (len > 0 && data == NULL)))
@@ -604,9 +599,8 @@ stream_close(stream_t *st, uint8_t reason, uint64_t now_us)
       e.ttl = RELAY_TTL_ABSENT;
       if (end_encode(&e, body, sizeof(body), &len) == CHIVE_OK) {
         /* A failure closes the circuit, which is all we could do. */
-        chive_err_t err = circuit_send_relay(circ, st->hop,
-                                             RELAY_COMMAND_END, st->id, body,
-                                             len, now_us);
+        chive_err_t err = circuit_send_relay(circ, st->hop, RELAY_COMMAND_END,
+                                             st->id, body, len, now_us);
         (void)err;
       }
     }
@@ -758,8 +752,7 @@ ops_handle_relay(circuit_t *circ, size_t hop, const relay_cell_t *msg,
     st->state = STREAM_STATE_OPEN;
     if (st->owner.connected)
       st->owner.connected(st, &info, st->arg);
-    if (st->state == STREAM_STATE_OPEN &&
-        circ->state != CIRCUIT_STATE_CLOSED)
+    if (st->state == STREAM_STATE_OPEN && circ->state != CIRCUIT_STATE_CLOSED)
       stream_pump(st, now_us);
     return CHIVE_OK;
   }
@@ -856,10 +849,14 @@ const char *
 stream_state_name(stream_state_t state)
 {
   switch (state) {
-  case STREAM_STATE_CONNECT_WAIT: return "CONNECT_WAIT";
-  case STREAM_STATE_RESOLVE_WAIT: return "RESOLVE_WAIT";
-  case STREAM_STATE_OPEN: return "OPEN";
-  case STREAM_STATE_CLOSED: return "CLOSED";
+  case STREAM_STATE_CONNECT_WAIT:
+    return "CONNECT_WAIT";
+  case STREAM_STATE_RESOLVE_WAIT:
+    return "RESOLVE_WAIT";
+  case STREAM_STATE_OPEN:
+    return "OPEN";
+  case STREAM_STATE_CLOSED:
+    return "CLOSED";
   }
   return "UNKNOWN";
 }

@@ -52,10 +52,10 @@ typedef enum stream_state_t {
 
 /** Why the owner's end callback runs. */
 typedef enum stream_end_source_t {
-  STREAM_END_BY_PEER = 0,  /**< RELAY_END received; reason is theirs. */
-  STREAM_END_BY_CIRCUIT,   /**< The circuit closed (END_REASON_DESTROY). */
-  STREAM_END_BY_PROTOCOL,  /**< The peer broke the stream protocol; we
-                            * sent END (END_REASON_TORPROTOCOL). */
+  STREAM_END_BY_PEER = 0, /**< RELAY_END received; reason is theirs. */
+  STREAM_END_BY_CIRCUIT,  /**< The circuit closed (END_REASON_DESTROY). */
+  STREAM_END_BY_PROTOCOL, /**< The peer broke the stream protocol; we
+                           * sent END (END_REASON_TORPROTOCOL). */
 } stream_end_source_t;
 
 /** Flags for stream_open(). */
@@ -112,8 +112,7 @@ CHIVE_MUST_CHECK chive_err_t stream_open(circuit_t *circ, const char *host,
 /** Resolve <b>name</b> (tor-spec §6.4; a reverse lookup uses an
  * in-addr.arpa / ip6.arpa name).  The answer comes to the resolved
  * callback (or end, on failure).  Same contract as stream_open_dir(). */
-CHIVE_MUST_CHECK chive_err_t stream_resolve(circuit_t *circ,
-                                            const char *name,
+CHIVE_MUST_CHECK chive_err_t stream_resolve(circuit_t *circ, const char *name,
                                             const stream_owner_t *owner,
                                             void *arg, uint64_t now_us,
                                             stream_t **out);

@@ -144,8 +144,7 @@ test_create_fast_open(void)
   /* Idempotent, and cells after close are ignored. */
   circuit_mark_for_close(c, DESTROY_REASON_PROTOCOL, fr.now);
   T_EQ_UINT(ev.closed, 1);
-  T_EQ_INT(fr_send(&fr, 0, RELAY_COMMAND_DROP, 0, NULL, 0),
-           CHIVE_ERR_CLOSED);
+  T_EQ_INT(fr_send(&fr, 0, RELAY_COMMAND_DROP, 0, NULL, 0), CHIVE_ERR_CLOSED);
 done:
   teardown();
 }
@@ -281,8 +280,8 @@ test_destroy_every_state(void)
       T_OK(circuit_extend_to(c, &hi, fr.now));
       fr_pump(&fr);
     }
-    T_EQ_INT(circuit_state(c), (stage % 2) ? CIRCUIT_STATE_OPEN
-                                           : CIRCUIT_STATE_BUILDING);
+    T_EQ_INT(circuit_state(c),
+             (stage % 2) ? CIRCUIT_STATE_OPEN : CIRCUIT_STATE_BUILDING);
     memset(payload, 0, sizeof(payload));
     payload[0] = DESTROY_REASON_CONNECTFAILED;
     T_OK(fr_deliver(&fr, CELL_DESTROY, payload));
@@ -345,15 +344,14 @@ test_cells_not_allowed(void)
   uint8_t payload[CELL_PAYLOAD_LEN];
   memset(payload, 0, sizeof(payload));
   /* The table itself. */
-  T_ASSERT(circuit_cell_allowed(CIRCUIT_STATE_BUILDING, CELL_CREATED_FAST,
-                                0, CELL_CREATED_FAST));
+  T_ASSERT(circuit_cell_allowed(CIRCUIT_STATE_BUILDING, CELL_CREATED_FAST, 0,
+                                CELL_CREATED_FAST));
   T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_BUILDING, CELL_CREATED2, 0,
                                  CELL_CREATED_FAST));
   T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_BUILDING, CELL_CREATED2, 0,
                                  CELL_RELAY));
   T_ASSERT(circuit_cell_allowed(CIRCUIT_STATE_OPEN, 0, 1, CELL_RELAY));
-  T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_OPEN, 0, 1,
-                                 CELL_RELAY_EARLY));
+  T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_OPEN, 0, 1, CELL_RELAY_EARLY));
   T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_OPEN, 0, 1, CELL_CREATE2));
   T_ASSERT(circuit_cell_allowed(CIRCUIT_STATE_OPEN, 0, 1, CELL_DESTROY));
   T_ASSERT(!circuit_cell_allowed(CIRCUIT_STATE_CLOSED, 0, 1, CELL_DESTROY));
@@ -513,8 +511,8 @@ test_new_args(void)
   circuit_sink_t nosink = {NULL, NULL};
   circuit_t *c = NULL;
   circuit_params_default(&p);
-  T_EQ_INT(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 0, &sink, NULL, NULL,
-                       NULL, 0, &c),
+  T_EQ_INT(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 0, &sink, NULL, NULL, NULL,
+                       0, &c),
            CHIVE_ERR_INVAL);
   T_EQ_INT(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 5, &nosink, NULL, NULL,
                        NULL, 0, &c),

@@ -43,11 +43,11 @@ typedef struct fr_hop_t {
   crypto_x25519_keypair_t ntor;
   uint8_t rsa_id[20];
   uint8_t ed_id[32];
-  int32_t circ_pw;  /**< Relay's package window toward the client. */
+  int32_t circ_pw; /**< Relay's package window toward the client. */
   uint8_t exp[FR_MAX_PENDING][20]; /**< Digests the client must echo. */
   size_t exp_head, exp_n;
   uint32_t data_sent, data_recv;
-  uint16_t htype;   /**< Handshake type the client used. */
+  uint16_t htype; /**< Handshake type the client used. */
 } fr_hop_t;
 
 typedef struct fake_relay_t {
@@ -60,10 +60,10 @@ typedef struct fake_relay_t {
   uint64_t now;
   /* Behaviour switches. */
   bool fail_sink;
-  bool auto_sendme;       /**< Answer client DATA with SENDMEs. */
-  bool auto_connect;      /**< Answer BEGIN/BEGIN_DIR with CONNECTED. */
-  bool hold_replies;      /**< Do not answer handshakes. */
-  int corrupt_hop;        /**< Hop whose handshake reply is spoiled, -1. */
+  bool auto_sendme;  /**< Answer client DATA with SENDMEs. */
+  bool auto_connect; /**< Answer BEGIN/BEGIN_DIR with CONNECTED. */
+  bool hold_replies; /**< Do not answer handshakes. */
+  int corrupt_hop;   /**< Hop whose handshake reply is spoiled, -1. */
   /* Observations. */
   size_t n_create_fast, n_create2, n_extend2, n_relay_early, n_destroy;
   size_t n_relay, n_bad_cells;
@@ -79,7 +79,7 @@ typedef struct fake_relay_t {
   uint16_t last_end_sid;
   size_t n_resolve;
   uint16_t last_resolve_sid;
-  int32_t stream_pw;      /**< Relay's stream package window. */
+  int32_t stream_pw; /**< Relay's stream package window. */
   uint32_t stream_data_recv;
   uint8_t up[FR_UP_CAP];
   size_t up_len;
@@ -128,8 +128,7 @@ fr_clear(fake_relay_t *fr)
 
 /** Describe hop <b>i</b> for circuit_extend_to(). */
 CHIVE_UNUSED static void
-fr_hop_info(const fake_relay_t *fr, size_t i, bool v3,
-            circuit_hop_info_t *out)
+fr_hop_info(const fake_relay_t *fr, size_t i, bool v3, circuit_hop_info_t *out)
 {
   memset(out, 0, sizeof(*out));
   out->has_ipv4 = true;
@@ -188,8 +187,7 @@ fr_send(fake_relay_t *fr, size_t hop, uint8_t cmd, uint16_t sid,
   if (relay_cell_pack(&h, body, len, NULL, 0, payload, sizeof(payload)) !=
       CHIVE_OK)
     abort();
-  if (relay_crypto_encrypt_outbound(fr->ptrs, fr->n, hop, payload) !=
-      CHIVE_OK)
+  if (relay_crypto_encrypt_outbound(fr->ptrs, fr->n, hop, payload) != CHIVE_OK)
     abort();
   if (cmd == RELAY_COMMAND_DATA) {
     fr_hop_t *fh = &fr->hops[hop];
@@ -199,9 +197,8 @@ fr_send(fake_relay_t *fr, size_t hop, uint8_t cmd, uint16_t sid,
       /* The client's SENDME must carry this cell's digest. */
       if (fh->exp_n == FR_MAX_PENDING)
         abort();
-      if (!relay_crypto_last_sent_digest(&fh->rc,
-                                         fh->exp[(fh->exp_head + fh->exp_n) %
-                                                 FR_MAX_PENDING]))
+      if (!relay_crypto_last_sent_digest(
+              &fh->rc, fh->exp[(fh->exp_head + fh->exp_n) % FR_MAX_PENDING]))
         abort();
       fh->exp_n++;
     }
@@ -233,11 +230,11 @@ fr_server_handshake(fake_relay_t *fr, size_t idx, const create2_t *c2,
     uint8_t ks[RELAY_KEY_MATERIAL_LEN];
     size_t cm_len;
     memset(&st, 0, sizeof(st));
-    if (onion_ntor3_server_recv(
-            &st, fh->ed_id, fh->ntor.seckey, fh->ntor.pubkey,
-            (const uint8_t *)ONION_NTOR3_CIRC_VERIFICATION,
-            ONION_NTOR3_CIRC_VERIFICATION_LEN, c2->hdata, c2->hlen, cm,
-            sizeof(cm), &cm_len) != CHIVE_OK)
+    if (onion_ntor3_server_recv(&st, fh->ed_id, fh->ntor.seckey,
+                                fh->ntor.pubkey,
+                                (const uint8_t *)ONION_NTOR3_CIRC_VERIFICATION,
+                                ONION_NTOR3_CIRC_VERIFICATION_LEN, c2->hdata,
+                                c2->hlen, cm, sizeof(cm), &cm_len) != CHIVE_OK)
       return false;
     /* The client sends an empty extension list. */
     if (cm_len != 1 || cm[0] != 0)
@@ -349,8 +346,7 @@ fr_handle_relay(fake_relay_t *fr, size_t hop, const relay_cell_t *m)
       }
       if (s.version == 0)
         fr->client_sendmes_v0++;
-      if (s.version == 1 &&
-          memcmp(s.digest, fh->exp[fh->exp_head], 20) == 0)
+      if (s.version == 1 && memcmp(s.digest, fh->exp[fh->exp_head], 20) == 0)
         fr->client_sendmes_ok++;
       else
         fr->client_sendmes_bad++;
@@ -434,12 +430,12 @@ fr_process(fake_relay_t *fr, const cell_t *cell)
     fr->last_destroy_reason = cell->payload[0];
     return;
   case CELL_RELAY_EARLY:
-    fr->n_relay_early++;
-    /* fall through */
   case CELL_RELAY: {
     uint8_t payload[CELL_PAYLOAD_LEN];
     size_t hop = 0;
     relay_cell_t m;
+    if (cell->command == CELL_RELAY_EARLY)
+      fr->n_relay_early++;
     fr->n_relay++;
     memcpy(payload, cell->payload, sizeof(payload));
     if (fr->n == 0 ||

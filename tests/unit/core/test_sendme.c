@@ -15,8 +15,7 @@ digest_for(uint32_t i, uint8_t d[SENDME_DIGEST_LEN])
 
 /** Encode a SENDME body of <b>version</b> carrying <b>d</b>. */
 static size_t
-body_for(uint8_t version, const uint8_t d[SENDME_DIGEST_LEN],
-         uint8_t out[64])
+body_for(uint8_t version, const uint8_t d[SENDME_DIGEST_LEN], uint8_t out[64])
 {
   sendme_t s;
   size_t len = 0;
@@ -145,8 +144,7 @@ test_mismatch_and_versions(void)
   T_EQ_UINT(sendme_circ_n_pending(&sc), before - 1);
   /* Unknown version: torn down (tor-spec §7.3.1). */
   uint8_t v2[3 + 20] = {2, 0, 20};
-  T_EQ_INT(sendme_circ_handle_sendme(&sc, v2, sizeof(v2), 0),
-           CHIVE_ERR_PROTO);
+  T_EQ_INT(sendme_circ_handle_sendme(&sc, v2, sizeof(v2), 0), CHIVE_ERR_PROTO);
   /* v1 with DATA_LEN < 20. */
   uint8_t shortv1[3 + 4] = {1, 0, 4, 1, 2, 3, 4};
   T_EQ_INT(sendme_circ_handle_sendme(&sc, shortv1, sizeof(shortv1), 0),
@@ -194,12 +192,9 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_init_clamp),
-    T_CASE(test_record_every_100th),
-    T_CASE(test_smaller_circwindow),
-    T_CASE(test_mismatch_and_versions),
-    T_CASE(test_deliver_window),
-    T_END,
+    T_CASE(test_init_clamp),         T_CASE(test_record_every_100th),
+    T_CASE(test_smaller_circwindow), T_CASE(test_mismatch_and_versions),
+    T_CASE(test_deliver_window),     T_END,
 };
 
 T_MAIN(cases)

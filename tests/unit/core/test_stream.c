@@ -104,9 +104,9 @@ o_writable(stream_t *st, void *arg)
 }
 
 static const stream_owner_t owner_push = {o_connected, o_data, o_end,
-                                          o_resolved, NULL, o_writable};
+                                          o_resolved,  NULL,   o_writable};
 static const stream_owner_t owner_pull = {o_connected, o_data, o_end,
-                                          o_resolved, o_pull, NULL};
+                                          o_resolved,  o_pull, NULL};
 
 /** A fresh fake relay and an open circuit of <b>hops</b> hops
  * (CREATE_FAST when hops == 0 means one CREATE_FAST hop). */
@@ -183,8 +183,7 @@ test_begin_dir_download_300k(void)
   T_EQ_UINT(own.rx_len, DL_SIZE);
   uint8_t expect[RELAY_PAYLOAD_LEN];
   for (size_t off = 0; off < DL_SIZE; off += sizeof(expect)) {
-    size_t k = DL_SIZE - off < sizeof(expect) ? DL_SIZE - off
-                                               : sizeof(expect);
+    size_t k = DL_SIZE - off < sizeof(expect) ? DL_SIZE - off : sizeof(expect);
     fr_pattern(expect, k, off);
     T_EQ_MEM(rx + off, expect, k);
   }
@@ -335,8 +334,8 @@ test_end_reasons(void)
   circuit_t *c = setup_circ(3, NULL);
   T_ASSERT(c);
   fr.auto_connect = false;
-  T_OK(stream_open(c, "example.org", 25, 0, 0, &owner_push, NULL, fr.now,
-                   &st));
+  T_OK(
+      stream_open(c, "example.org", 25, 0, 0, &owner_push, NULL, fr.now, &st));
   fr_pump(&fr);
   /* EXITPOLICY with an address and TTL (tor-spec §6.3). */
   uint8_t body[9] = {END_REASON_EXITPOLICY, 192, 0, 2, 1, 0, 0, 0, 60};
@@ -350,13 +349,13 @@ test_end_reasons(void)
   T_EQ_STR(end_reason_name(own.end_reason), "EXITPOLICY");
   /* An empty END reads as MISC; an unknown reason is passed on. */
   own.ends = 0;
-  T_OK(stream_open(c, "example.org", 26, 0, 0, &owner_push, NULL, fr.now,
-                   &st));
+  T_OK(
+      stream_open(c, "example.org", 26, 0, 0, &owner_push, NULL, fr.now, &st));
   fr_pump(&fr);
   T_OK(fr_send(&fr, 2, RELAY_COMMAND_END, fr.last_begin_sid, NULL, 0));
   T_EQ_UINT(own.end_reason, END_REASON_MISC);
-  T_OK(stream_open(c, "example.org", 27, 0, 0, &owner_push, NULL, fr.now,
-                   &st));
+  T_OK(
+      stream_open(c, "example.org", 27, 0, 0, &owner_push, NULL, fr.now, &st));
   fr_pump(&fr);
   body[0] = 200;
   T_OK(fr_send(&fr, 2, RELAY_COMMAND_END, fr.last_begin_sid, body, 1));
@@ -367,8 +366,8 @@ test_end_reasons(void)
   T_OK(fr_send(&fr, 2, RELAY_COMMAND_DATA, fr.last_begin_sid, body, 3));
   T_EQ_INT(circuit_state(c), CIRCUIT_STATE_OPEN);
   /* Circuit close ends the remaining streams with DESTROY. */
-  T_OK(stream_open(c, "example.org", 28, 0, 0, &owner_push, NULL, fr.now,
-                   &st));
+  T_OK(
+      stream_open(c, "example.org", 28, 0, 0, &owner_push, NULL, fr.now, &st));
   circuit_mark_for_close(c, DESTROY_REASON_FINISHED, fr.now);
   T_EQ_INT(own.end_src, STREAM_END_BY_CIRCUIT);
   T_EQ_UINT(own.end_reason, END_REASON_DESTROY);
@@ -491,8 +490,7 @@ test_stream_ids(void)
     seen[id / 8] |= (uint8_t)(1u << (id % 8));
   }
   stream_t *s = NULL;
-  T_EQ_INT(stream_open_dir(c, &owner_push, NULL, fr.now, &s),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(stream_open_dir(c, &owner_push, NULL, fr.now, &s), CHIVE_ERR_LIMIT);
 done:
   teardown();
 }
@@ -541,17 +539,17 @@ test_stream_protocol_errors(void)
   c = setup_circ(0, NULL);
   T_ASSERT(c);
   fr.auto_connect = false;
-  T_OK(stream_open(c, "example.net", 80, 0, 0, &owner_push, NULL, fr.now,
-                   &st));
+  T_OK(
+      stream_open(c, "example.net", 80, 0, 0, &owner_push, NULL, fr.now, &st));
   T_OK(fr_send(&fr, 0, RELAY_COMMAND_CONNECTED, stream_id(st), data, 3));
   T_EQ_INT(own.end_src, STREAM_END_BY_PROTOCOL);
   /* Bad hosts are refused up front. */
-  T_EQ_INT(stream_open(c, "bad host", 80, 0, 0, &owner_push, NULL, fr.now,
-                       &st),
-           CHIVE_ERR_INVAL);
-  T_EQ_INT(stream_open(c, "example.net", 0, 0, 0, &owner_push, NULL,
-                       fr.now, &st),
-           CHIVE_ERR_INVAL);
+  T_EQ_INT(
+      stream_open(c, "bad host", 80, 0, 0, &owner_push, NULL, fr.now, &st),
+      CHIVE_ERR_INVAL);
+  T_EQ_INT(
+      stream_open(c, "example.net", 0, 0, 0, &owner_push, NULL, fr.now, &st),
+      CHIVE_ERR_INVAL);
 done:
   teardown();
 }
@@ -618,8 +616,22 @@ test_resolve(void)
   /* An error answer with company is a protocol error for the stream. */
   T_OK(stream_resolve(c, "bad.example", &owner_push, NULL, fr.now, &st));
   fr_pump(&fr);
-  uint8_t bad[] = {RESOLVED_TYPE_ERROR_TRANSIENT, 0, 0, 0, 0, 0,
-                   RESOLVED_TYPE_IPV4, 4, 1, 2, 3, 4, 0, 0, 0, 0};
+  uint8_t bad[] = {RESOLVED_TYPE_ERROR_TRANSIENT,
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   RESOLVED_TYPE_IPV4,
+                   4,
+                   1,
+                   2,
+                   3,
+                   4,
+                   0,
+                   0,
+                   0,
+                   0};
   T_OK(fr_send(&fr, 2, RELAY_COMMAND_RESOLVED, fr.last_resolve_sid, bad,
                sizeof(bad)));
   T_EQ_INT(own.end_src, STREAM_END_BY_PROTOCOL);
@@ -657,8 +669,8 @@ test_open_refused(void)
   circuit_t *c = NULL;
   fr_init(&fr);
   circuit_params_default(&p);
-  T_OK(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 9, &sink, NULL, NULL, NULL,
-                   0, &c));
+  T_OK(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 9, &sink, NULL, NULL, NULL, 0,
+                   &c));
   fr.circ = c;
   /* No hop yet. */
   T_EQ_INT(stream_open_dir(c, &owner_push, NULL, 0, &st), CHIVE_ERR_INVAL);
