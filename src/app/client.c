@@ -56,6 +56,42 @@ load_authorities(chive_client_t *c, char *err, size_t err_len)
   return CHIVE_OK;
 }
 
+/** Fallback directories: FallbackDir lines, else (with the built-in
+ * authorities and UseDefaultFallbackDirs) the built-in list.  A private
+ * network (DirAuthority lines) uses none by default, as tor does. */
+static chive_err_t
+load_fallbacks(chive_client_t *c, char *err, size_t err_len)
+{
+  size_t n = config_n_values(c->cfg, OPT_FALLBACK_DIR);
+  bool builtin = n == 0 && !config_is_set(c->cfg, OPT_DIR_AUTHORITY) &&
+                 config_get_bool(c->cfg, OPT_USE_DEFAULT_FALLBACK_DIRS);
+  if (n == 0 && !builtin)
+    return CHIVE_OK;
+  if (n > DIR_MAX_FALLBACKS) {
+    errf(err, err_len, "Too many FallbackDir lines");
+    return CHIVE_ERR_LIMIT;
+  }
+  c->fallbacks = chive_calloc(builtin ? DIR_MAX_FALLBACKS : n,
+                              sizeof(dir_server_t));
+  if (!c->fallbacks)
+    return CHIVE_ERR_NOMEM;
+  if (builtin) {
+    c->n_fallbacks = dir_default_fallbacks(c->fallbacks, DIR_MAX_FALLBACKS);
+    return CHIVE_OK;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *line = config_value(c->cfg, OPT_FALLBACK_DIR, i);
+    const char *why = "";
+    if (dir_server_parse_fallback(line, &c->fallbacks[i], &why) !=
+        CHIVE_OK) {
+      errf(err, err_len, "Bad FallbackDir line '%s': %s", line, why);
+      return CHIVE_ERR_INVAL;
+    }
+  }
+  c->n_fallbacks = n;
+  return CHIVE_OK;
+}
+
 chive_err_t
 chive_client_new(const chive_config_t *cfg, struct event_base *base,
                  chive_client_t **out, char *err, size_t err_len)
@@ -83,7 +119,8 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
   config_get_log_cb(cfg, &cb, &arg, &max);
   logger_set_sink(c->log, cb, arg);
   logger_set_severity(c->log, LD_ALL, max);
-  if ((e = load_authorities(c, err, err_len)) != CHIVE_OK)
+  if ((e = load_authorities(c, err, err_len)) != CHIVE_OK ||
+      (e = load_fallbacks(c, err, err_len)) != CHIVE_OK)
     goto fail;
   if ((e = crypto_global_init()) != CHIVE_OK) {
     errf(err, err_len, "cannot initialise the crypto library");
@@ -206,6 +243,7 @@ chive_client_free(chive_client_t *c)
   chive_client_stop(c);
   circmgr_free(c->circmgr);
   evloop_free(c->loop);
+  chive_free(c->fallbacks);
   logger_free(c->log);
   chive_config_free(c->cfg);
   chive_free(c);

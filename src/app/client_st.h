@@ -37,6 +37,8 @@ struct chive_client_t {
   char data_dir[FS_MAX_PATH_LEN]; /**< "" = no DataDirectory */
   dir_server_t authorities[DIR_MAX_AUTHORITIES];
   size_t n_authorities;
+  dir_server_t *fallbacks;   /**< owned array, n_fallbacks entries */
+  size_t n_fallbacks;
   circmgr_t *circmgr;        /**< owned: channels and circuits */
   dirmgr_t *dirmgr;          /**< owned: directory state */
   dirclient_t *dirclient;    /**< owned: directory requests */

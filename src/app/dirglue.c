@@ -159,6 +159,8 @@ dirglue_start(chive_client_t *c)
   memset(&dc, 0, sizeof(dc));
   dc.authorities = c->authorities;
   dc.n_authorities = c->n_authorities;
+  dc.fallbacks = c->fallbacks;
+  dc.n_fallbacks = c->n_fallbacks;
   dc.cache_dir = c->data_dir[0] ? c->data_dir : NULL;
   dc.log = c->log;
   dc.clock = c->clock;

@@ -166,6 +166,18 @@ parse_common_flag(const word_t *w, dir_server_t *ds, const char **why)
   return 0;
 }
 
+/** Parse "a.b.c.d" (no DirPort: modern fallbacks serve directory
+ * documents over their ORPort only) into ds->dir_addr with port 0. */
+static bool
+parse_bare_ipv4(const word_t *w, dir_server_t *ds)
+{
+  if (net_addr_parse(w->p, w->len, &ds->dir_addr.addr) != CHIVE_OK ||
+      ds->dir_addr.addr.family != NET_AF_INET)
+    return false;
+  ds->dir_addr.port = 0;
+  return true;
+}
+
 static bool
 parse_dir_addr(const word_t *w, dir_server_t *ds)
 {
@@ -278,8 +290,9 @@ dir_server_parse_fallback(const char *line, dir_server_t *out,
     return CHIVE_ERR_INVAL;
   }
   int n = split_words(line, w);
-  if (n < 3 || !parse_dir_addr(&w[0], &ds)) {
-    *why = n < 0 ? "too many words" : "expected address:dirport first";
+  if (n < 3 || !(memchr(w[0].p, ':', w[0].len) ? parse_dir_addr(&w[0], &ds)
+                                                : parse_bare_ipv4(&w[0], &ds))) {
+    *why = n < 0 ? "too many words" : "expected address[:dirport] first";
     return CHIVE_ERR_INVAL;
   }
   for (int i = 1; i < n; i++) {
@@ -326,5 +339,21 @@ dir_default_authorities(dir_server_t *out, size_t max)
     d->weight = 1.0;
     n++;
   }
+  return n;
+}
+
+/* The Tor Project's fallback directory list (facts; see the file). */
+static const char *const builtin_fallbacks[] = {
+#include "feature/dir/fallback_dirs.inc"
+};
+
+size_t
+dir_default_fallbacks(dir_server_t *out, size_t max)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < CHIVE_ARRAY_LEN(builtin_fallbacks) && n < max; i++)
+    if (dir_server_parse_fallback(builtin_fallbacks[i], &out[n], NULL) ==
+        CHIVE_OK)
+      n++;
   return n;
 }

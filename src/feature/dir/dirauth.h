@@ -46,7 +46,8 @@ CHIVE_MUST_CHECK chive_err_t dir_server_parse_authority(const char *line,
                                                         const char **why);
 
 /** Parse the value of a "FallbackDir" option:
- *   address:dirport orport=N id=HEX40 [weight=N] [ipv6=[addr]:port] */
+ *   address[:dirport] orport=N id=HEX40 [weight=N] [ipv6=[addr]:port]
+ * (current fallbacks have no DirPort; they answer over BEGIN_DIR). */
 CHIVE_MUST_CHECK chive_err_t dir_server_parse_fallback(const char *line,
                                                        dir_server_t *out,
                                                        const char **why);
@@ -56,5 +57,11 @@ CHIVE_MUST_CHECK chive_err_t dir_server_parse_fallback(const char *line,
 /** Write up to <b>max</b> built-in authorities of the live Tor network
  * into <b>out</b>; return how many were written. */
 size_t dir_default_authorities(dir_server_t *out, size_t max);
+
+/** Most fallback directories a client may be configured with. */
+#define DIR_MAX_FALLBACKS 256
+/** Write up to <b>max</b> built-in fallback directories into <b>out</b>;
+ * return how many were written. */
+size_t dir_default_fallbacks(dir_server_t *out, size_t max);
 
 #endif /* !defined(CHIVE_FEATURE_DIR_DIRAUTH_H) */

@@ -124,7 +124,28 @@ done:
   return;
 }
 
+static void
+test_default_fallbacks(void)
+{
+  static dir_server_t d[DIR_MAX_FALLBACKS];
+  size_t n = dir_default_fallbacks(d, DIR_MAX_FALLBACKS);
+  /* Every entry of the built-in list parses. */
+  T_EQ_UINT(n, 200);
+  for (size_t i = 0; i < n; i++) {
+    T_ASSERT(!d[i].is_authority && d[i].or_port);
+    T_EQ_UINT(d[i].dir_addr.port, 0);
+  }
+  dir_server_t one;
+  T_OK(dir_server_parse_fallback(
+      "89.147.111.106 orport=443 id=E2E1AAFB65DB0B82F868071FF173DDA28407FDDB",
+      &one, NULL));
+  T_EQ_UINT(one.or_port, 443);
+done:
+  return;
+}
+
 static const t_case cases[] = {
+    T_CASE(test_default_fallbacks),
     T_CASE(test_parse_testnet_line),  T_CASE(test_parse_spaced_fingerprint),
     T_CASE(test_parse_bad_authority), T_CASE(test_parse_fallback),
     T_CASE(test_defaults),            T_END,
