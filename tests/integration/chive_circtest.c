@@ -1,0 +1,362 @@
+/**
+ * @file chive_circtest.c
+ * @brief Integration test program: real three-hop circuits through the
+ * private network's tor relays, each proven usable end to end.
+ *
+ *   chive_circtest [--circuits N] [--parallel P]     (CHIVE_TESTNET_DIR set)
+ *
+ * Bootstraps a chive client from the network's authorities (public API),
+ * then, through the client's own directory, node list and path selection
+ * (path-spec weights; EnforceDistinctSubnets off because every relay is
+ * 127.0.0.1), builds N circuits guard → middle → exit with CREATE2 and
+ * EXTEND2 (ntor / ntor-v3), and proves each one by fetching the consensus
+ * over a BEGIN_DIR stream to its exit.  Prints build-time percentiles and
+ * how often each relay served in each position; fails unless every
+ * circuit worked (a few retries allowed) and every relay and every exit
+ * of the network was used.
+ **/
+#include "lib/cc/compat.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/client_st.h"
+#include "core/proto/circ_cells.h"
+#include "core/stream/stream.h"
+#include "feature/nodes/nodelist.h"
+#include "feature/nodes/path.h"
+#include "lib/crypto/rand.h"
+#include "lib/fs/fs.h"
+#include "lib/malloc/malloc.h"
+#include "lib/text/numparse.h"
+
+#define MAX_CIRCUITS 10000
+#define MAX_NODES 64
+
+typedef struct run_t run_t;
+
+typedef struct attempt_t {
+  run_t *run;
+  ocirc_t *oc;
+  const node_t *path[3];
+  uint64_t build_us;
+  size_t got;
+  char head[32];
+  bool ok;
+  bool finished;
+} attempt_t;
+
+struct run_t {
+  chive_client_t *client;
+  struct event_base *base;
+  nodelist_t *nl;
+  int want, parallel, in_flight, n_ok, n_failed, n_launched;
+  uint64_t build_us[MAX_CIRCUITS];
+  unsigned use[MAX_NODES][3];
+  bool started;
+};
+
+static const char *GET =
+    "GET /tor/status-vote/current/consensus-microdesc HTTP/1.0\r\n\r\n";
+
+static void launch_more(run_t *r);
+
+static void
+on_log(chive_log_severity_t sev, const char *domain, const char *msg,
+       void *arg)
+{
+  (void)arg;
+  if (sev <= CHIVE_LOG_NOTICE)
+    fprintf(stderr, "[%s] %s: %s\n", chive_log_severity_name(sev), domain,
+            msg);
+}
+
+static const microdesc_t *
+md_lookup(void *ctx, const uint8_t digest[32])
+{
+  return dirmgr_microdesc(ctx, digest);
+}
+
+static uint64_t
+rng_below(void *arg, uint64_t n)
+{
+  (void)arg;
+  return crypto_rand_u64_below(n);
+}
+
+static void
+attempt_done(attempt_t *a, bool ok)
+{
+  if (a->finished)
+    return;
+  a->finished = true;
+  run_t *r = a->run;
+  r->in_flight--;
+  if (ok) {
+    r->build_us[r->n_ok++] = a->build_us;
+    for (int k = 0; k < 3; k++)
+      r->use[a->path[k]->idx][k]++;
+  } else {
+    r->n_failed++;
+  }
+  if (a->oc && !ocirc_is_closed(a->oc))
+    ocirc_close(a->oc, DESTROY_REASON_FINISHED);
+  launch_more(r);
+}
+
+static void
+st_connected(stream_t *st, const connected_t *info, void *arg)
+{
+  attempt_t *a = arg;
+  size_t n = 0;
+  (void)info;
+  if (stream_write(st, (const uint8_t *)GET, strlen(GET), &n,
+                   circmgr_now_us(a->run->client->circmgr)) != CHIVE_OK ||
+      n != strlen(GET))
+    attempt_done(a, false);
+}
+
+static void
+st_data(stream_t *st, const uint8_t *data, size_t len, void *arg)
+{
+  attempt_t *a = arg;
+  (void)st;
+  size_t room = sizeof(a->head) - 1 - (a->got < sizeof(a->head) - 1
+                                           ? a->got
+                                           : sizeof(a->head) - 1);
+  if (room)
+    memcpy(a->head + a->got, data, len < room ? len : room);
+  a->got += len;
+}
+
+static void
+st_end(stream_t *st, stream_end_source_t source, uint8_t reason,
+       const end_t *end, void *arg)
+{
+  attempt_t *a = arg;
+  (void)st;
+  (void)reason;
+  (void)end;
+  bool ok = source == STREAM_END_BY_PEER && a->got > 1000 &&
+            !strncmp(a->head, "HTTP/1.0 200", 12);
+  attempt_done(a, ok);
+}
+
+static void
+oc_opened(ocirc_t *oc, void *arg)
+{
+  attempt_t *a = arg;
+  circuit_t *circ = ocirc_circuit(oc);
+  stream_t *st;
+  stream_owner_t owner;
+  memset(&owner, 0, sizeof(owner));
+  owner.connected = st_connected;
+  owner.data = st_data;
+  owner.end = st_end;
+  a->build_us = circuit_build_time_us(circ);
+  if (stream_open_dir(circ, &owner, a,
+                      circmgr_now_us(a->run->client->circmgr),
+                      &st) != CHIVE_OK)
+    attempt_done(a, false);
+}
+
+static void
+oc_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
+{
+  attempt_t *a = arg;
+  (void)oc;
+  if (!a->finished)
+    fprintf(stderr, "circuit failed: %s%s\n", destroy_reason_name(reason),
+            remote ? " (remote)" : "");
+  a->oc = NULL;
+  attempt_done(a, false);
+}
+
+static void
+launch_one(run_t *r)
+{
+  static attempt_t attempts[MAX_CIRCUITS + 64];
+  if (r->n_launched >= (int)CHIVE_ARRAY_LEN(attempts))
+    return;
+  attempt_t *a = &attempts[r->n_launched++];
+  memset(a, 0, sizeof(*a));
+  a->run = r;
+  path_request_t req;
+  path_request_init(&req);
+  static const uint16_t port = 80;
+  req.ports = &port;
+  req.n_ports = 1;
+  req.enforce_distinct_subnets = false;
+  path_rng_t rng = {rng_below, NULL};
+  char why[128] = "";
+  if (path_choose(r->nl, &req, &rng, a->path, 3, why, sizeof(why)) !=
+      CHIVE_OK) {
+    fprintf(stderr, "path selection failed: %s\n", why);
+    a->finished = true;
+    r->n_failed++;
+    return;
+  }
+  circuit_hop_info_t hops[3];
+  for (int k = 0; k < 3; k++)
+    if (node_to_hop_info(a->path[k], &hops[k]) != CHIVE_OK) {
+      a->finished = true;
+      r->n_failed++;
+      return;
+    }
+  channel_target_t t;
+  memset(&t, 0, sizeof(t));
+  net_addr_from_ipv4(&t.addr.addr, a->path[0]->ipv4);
+  t.addr.port = a->path[0]->or_port;
+  memcpy(t.rsa_id, hops[0].rsa_id, sizeof(t.rsa_id));
+  if (hops[0].has_ed_id) {
+    t.has_ed_id = true;
+    memcpy(t.ed_id, hops[0].ed_id, sizeof(t.ed_id));
+  }
+  ocirc_events_t ev = {oc_opened, oc_closed, NULL};
+  if (circmgr_launch(r->client->circmgr, &t, false, hops, 3,
+                     CIRCUIT_PURPOSE_GENERAL, &ev, a, &a->oc) != CHIVE_OK) {
+    a->finished = true;
+    r->n_failed++;
+    return;
+  }
+  r->in_flight++;
+}
+
+static void
+launch_more(run_t *r)
+{
+  while (r->in_flight < r->parallel && r->n_ok + r->in_flight < r->want &&
+         r->n_failed <= 10)
+    launch_one(r);
+  if (r->in_flight == 0)
+    event_base_loopexit(r->base, NULL);
+}
+
+static void
+on_boot(chive_client_t *c, int pct, const char *tag, const char *summary,
+        void *arg)
+{
+  run_t *r = arg;
+  (void)tag;
+  (void)summary;
+  if (pct < 75 || r->started)
+    return;
+  r->started = true;
+  if (nodelist_build(dirmgr_consensus(c->dirmgr), md_lookup, c->dirmgr,
+                     clock_wall_s(c->clock), &r->nl) != CHIVE_OK ||
+      nodelist_size(r->nl) > MAX_NODES) {
+    fprintf(stderr, "cannot build the node list\n");
+    event_base_loopexit(r->base, NULL);
+    return;
+  }
+  printf("directory ready: %zu relays, %zu usable\n", nodelist_size(r->nl),
+         nodelist_n_usable(r->nl));
+  launch_more(r);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double
+pct_ms(const uint64_t *v, int n, double p)
+{
+  int i = (int)(p / 100.0 * (n - 1) + 0.5);
+  return (double)v[i] / 1000.0;
+}
+
+int
+main(int argc, char **argv)
+{
+  static run_t r;
+  r.want = 100;
+  r.parallel = 4;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    uint64_t v;
+    if (parse_u64(argv[i + 1], strlen(argv[i + 1]), 10, 1, MAX_CIRCUITS,
+                  &v) != CHIVE_OK) {
+      fprintf(stderr, "bad number %s\n", argv[i + 1]);
+      return 2;
+    }
+    if (!strcmp(argv[i], "--circuits"))
+      r.want = (int)v;
+    else if (!strcmp(argv[i], "--parallel"))
+      r.parallel = (int)v;
+  }
+  const char *net = getenv("CHIVE_TESTNET_DIR");
+  if (!net) {
+    fprintf(stderr, "CHIVE_TESTNET_DIR is not set\n");
+    return 77;
+  }
+  char path[1024], err[512];
+  snprintf(path, sizeof(path), "%s/client/torrc-dirauth", net);
+  uint8_t *text = NULL;
+  size_t len;
+  if (fs_read_file(path, 1 << 20, &text, &len) != CHIVE_OK) {
+    fprintf(stderr, "cannot read %s\n", path);
+    return 1;
+  }
+  chive_config_t *cfg = chive_config_new();
+  if (!cfg || chive_config_load_text(cfg, (char *)text, len, err,
+                                     sizeof(err)) != CHIVE_OK ||
+      chive_config_set(cfg, "TestingTorNetwork", "1", err, sizeof(err)) ||
+      chive_config_set(cfg, "SocksPort", "0", err, sizeof(err))) {
+    fprintf(stderr, "config: %s\n", err);
+    return 1;
+  }
+  chive_free(text);
+  chive_config_set_log_cb(cfg, on_log, NULL, CHIVE_LOG_NOTICE);
+  r.base = event_base_new();
+  if (chive_client_new(cfg, r.base, &r.client, err, sizeof(err)) !=
+      CHIVE_OK) {
+    fprintf(stderr, "client: %s\n", err);
+    return 1;
+  }
+  chive_config_free(cfg);
+  chive_client_set_bootstrap_cb(r.client, on_boot, &r);
+  if (chive_client_start(r.client) != CHIVE_OK)
+    return 1;
+  struct timeval limit = {300, 0};
+  event_base_loopexit(r.base, &limit);
+  event_base_dispatch(r.base);
+
+  int rv = 0;
+  printf("circuits: %d built and proven, %d failed\n", r.n_ok, r.n_failed);
+  if (r.n_ok > 0) {
+    qsort(r.build_us, (size_t)r.n_ok, sizeof(uint64_t), cmp_u64);
+    printf("build time ms: p50 %.1f  p95 %.1f  p99 %.1f  max %.1f\n",
+           pct_ms(r.build_us, r.n_ok, 50), pct_ms(r.build_us, r.n_ok, 95),
+           pct_ms(r.build_us, r.n_ok, 99),
+           (double)r.build_us[r.n_ok - 1] / 1000.0);
+  }
+  if (r.nl) {
+    printf("%-20s %6s %6s %6s\n", "relay", "guard", "middle", "exit");
+    for (size_t i = 0; i < nodelist_size(r.nl); i++) {
+      const node_t *n = nodelist_node(r.nl, i);
+      unsigned *u = r.use[n->idx];
+      printf("%-20s %6u %6u %6u%s\n", node_nickname(n), u[0], u[1], u[2],
+             node_has_flags(n, NS_FLAG_EXIT) ? "  (Exit)" : "");
+      if (u[0] + u[1] + u[2] == 0) {
+        printf("FAIL: relay %s was never used\n", node_nickname(n));
+        rv = 1;
+      }
+      if (node_has_flags(n, NS_FLAG_EXIT) && u[2] == 0) {
+        printf("FAIL: exit %s was never used as an exit\n",
+               node_nickname(n));
+        rv = 1;
+      }
+    }
+  }
+  if (r.n_ok < r.want || r.n_failed > 5)
+    rv = 1;
+  nodelist_free(r.nl);
+  chive_client_free(r.client);
+  event_base_free(r.base);
+  printf("%d passed, %d failed\n", r.n_ok, r.n_failed + (r.n_ok < r.want));
+  return rv;
+}
