@@ -593,8 +593,8 @@ expand_sample(guards_t *g, int64_t now)
 {
   size_t n_usable = count_usable_filtered(g);
   size_t max = max_sample(g);
-  if (n_usable >= g->cfg.min_filtered_sample || g->n_sampled >= max ||
-      g->n_cands == 0)
+  if (!g->cfg.use_entry_guards || n_usable >= g->cfg.min_filtered_sample ||
+      g->n_sampled >= max || g->n_cands == 0)
     return CHIVE_OK;
   chive_err_t e = CHIVE_OK;
   size_t *elig = chive_calloc(g->n_cands, sizeof(size_t));
