@@ -12,6 +12,7 @@
 
 #include "app/client_st.h"
 #include "app/config_int.h"
+#include "app/circbuild.h"
 #include "app/dirglue.h"
 #include "lib/crypto/crypto_init.h"
 #include "lib/malloc/malloc.h"
@@ -209,7 +210,9 @@ chive_client_start(chive_client_t *c)
     return CHIVE_ERR_NOMEM;
   client_bootstrap_reached(c, BOOT_STARTING);
   c->started = true;
-  chive_err_t e = dirglue_start(c);
+  chive_err_t e = circbuild_start(c);
+  if (e == CHIVE_OK)
+    e = dirglue_start(c);
   if (e != CHIVE_OK)
     log_warn(c->log, LD_GENERAL, "Cannot start directory fetching: %s",
              chive_err_str(e));
@@ -228,6 +231,7 @@ chive_client_stop(chive_client_t *c)
   if (!c || c->stopped)
     return;
   c->stopped = true;
+  circbuild_stop(c);
   dirglue_stop(c);
   if (c->boot_event) {
     event_free(c->boot_event);

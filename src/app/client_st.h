@@ -13,6 +13,8 @@
 #include "feature/dir/dirauth.h"
 #include "feature/dir/dirclient.h"
 #include "feature/dir/dirmgr.h"
+#include "feature/nodes/nodelist.h"
+#include "feature/nodes/path.h"
 #include "lib/evloop/evloop.h"
 #include "lib/fs/fs.h"
 #include "lib/log/log.h"
@@ -43,6 +45,10 @@ struct chive_client_t {
   dirmgr_t *dirmgr;          /**< owned: directory state */
   dirclient_t *dirclient;    /**< owned: directory requests */
   evloop_timer_t *dir_timer; /**< drives dirmgr_poll */
+  nodelist_t *nodelist;      /**< owned; rebuilt on directory changes */
+  ocirc_t *boot_circ;        /**< the bootstrap circuit, if any */
+  evloop_timer_t *boot_timer; /**< retries the bootstrap circuit */
+  uint64_t boot_circ_delay_ms;
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the

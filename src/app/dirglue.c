@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/client_st.h"
+#include "app/circbuild.h"
 #include "app/dirglue.h"
 #include "lib/malloc/malloc.h"
 
@@ -46,8 +47,19 @@ report_dir_phase(chive_client_t *c)
     client_bootstrap_reached(c, BOOT_LOADING_DESCRIPTORS);
     break;
   }
-  if (dirmgr_have_enough_dir_info(c->dirmgr))
+  if (dirmgr_have_enough_dir_info(c->dirmgr)) {
     client_bootstrap_reached(c, BOOT_ENOUGH_DIRINFO);
+    circbuild_kick(c);
+  }
+}
+
+/** dirmgr changed what it holds: keep the node list in step. */
+static void
+on_dir_event(dirmgr_event_t ev, void *arg)
+{
+  chive_client_t *c = arg;
+  if (ev == DIRMGR_EV_CONSENSUS || ev == DIRMGR_EV_MICRODESCS)
+    circbuild_dir_changed(c);
 }
 
 static void
@@ -165,6 +177,8 @@ dirglue_start(chive_client_t *c)
   dc.log = c->log;
   dc.clock = c->clock;
   dc.testing_network = c->testing_network;
+  dc.on_event = on_dir_event;
+  dc.on_event_arg = c;
   chive_err_t e;
   if ((e = dirmgr_new(&dc, &c->dirmgr)) != CHIVE_OK ||
       (e = dirclient_new(c->circmgr, c->loop, c->log, &c->dirclient)) !=

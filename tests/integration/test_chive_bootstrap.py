@@ -10,8 +10,8 @@ CHIVE_TESTNET_DIR).  Usage:
 
 Checks, each bounded in time:
   1. a fresh start prints tor-style "Bootstrapped N% (tag): summary" lines
-     up to "Bootstrapped 75% (enough_dirinfo)" (the directory part of
-     bootstrap; circuits come with the circuits issue);
+     up to "Bootstrapped 100% (done): Done" (directory, then a first
+     three-hop circuit);
   2. the DataDirectory then holds cached-microdesc-consensus, cached-certs
      and cached-microdescs, and the consensus file is the one the
      authorities serve (same valid-after line or a newer one);
@@ -99,9 +99,9 @@ def main():
     # 1. fresh bootstrap
     log1 = os.path.join(work, "chive-1.log")
     p, lf = run_chive(binary, torrc, log1)
-    dt, text = wait_for(log1, r"Bootstrapped 75% \(enough_dirinfo\)", p,
+    dt, text = wait_for(log1, r"Bootstrapped 100% \(done\): Done", p,
                         BOOTSTRAP_TIMEOUT)
-    say("fresh start reached enough_dirinfo in %.2f s" % dt)
+    say("fresh start reached 100%% (done) in %.2f s" % dt)
     lines = re.findall(r"Bootstrapped \d+% \([a-z_]+\): .*", text)
     for line in lines:
         say("  " + line)
@@ -135,9 +135,9 @@ def main():
     # 4. warm start from the cache
     log2 = os.path.join(work, "chive-2.log")
     p, lf = run_chive(binary, torrc, log2)
-    dt, text = wait_for(log2, r"Bootstrapped 75% \(enough_dirinfo\)", p,
+    dt, text = wait_for(log2, r"Bootstrapped 100% \(done\): Done", p,
                         BOOTSTRAP_TIMEOUT)
-    say("warm start reached enough_dirinfo in %.2f s" % dt)
+    say("warm start reached 100%% (done) in %.2f s" % dt)
     before = text[:text.index("Bootstrapped 75% (enough_dirinfo)")]
     if "Directory response" in before:
         fail("warm start downloaded directory documents before reaching "
