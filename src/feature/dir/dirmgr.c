@@ -1259,6 +1259,8 @@ commit_consensus(dirmgr_t *m, ns_consensus_t *c, const uint8_t *body,
   m->md_st = st;
   m->md_fails = fails;
   m->by_digest = idx;
+  m->n_have = 0;
+  m->n_want = n; /* every md_st entry starts as MD_WANT */
   ns_consensus_free(old);
   dl_succeeded(&m->md_dl);
 
@@ -1266,8 +1268,6 @@ commit_consensus(dirmgr_t *m, ns_consensus_t *c, const uint8_t *body,
     log_info(m->log, LD_DIR | LD_MM, "Could not compact the md store.");
   if (!m->md_cache_loaded)
     load_md_cache(m);
-  m->n_have = 0;
-  m->n_want = n;
   for (size_t i = 0; i < n; i++) {
     if (md_find(m, c->routers[i].digest))
       set_state(m, i, MD_HAVE);
@@ -1982,6 +1982,13 @@ bool
 dirmgr_can_build_circuits(const dirmgr_t *m)
 {
   return dirmgr_have_enough_dir_info(m) && m->proto_ok;
+}
+
+/* see dirmgr.h */
+bool
+dirmgr_required_protocols_ok(const dirmgr_t *m)
+{
+  return m->proto_ok;
 }
 
 /* see dirmgr.h */

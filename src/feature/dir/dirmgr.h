@@ -165,6 +165,10 @@ bool dirmgr_have_enough_dir_info(const dirmgr_t *m);
  * protocol chive lacks ("required-client-protocols"). */
 bool dirmgr_can_build_circuits(const dirmgr_t *m);
 
+/** False iff the committed consensus requires a client protocol chive
+ * lacks (a WARN naming them was logged when it was committed). */
+bool dirmgr_required_protocols_ok(const dirmgr_t *m);
+
 /** Microdescriptors held (*have) of those the consensus lists (*want;
  * one per router entry). */
 void dirmgr_md_progress(const dirmgr_t *m, size_t *have, size_t *want);
