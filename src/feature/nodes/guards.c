@@ -1378,7 +1378,8 @@ add_time(strbuf_t *sb, const char *key, int64_t t)
 
 /** Encode one guard as a Guard entry value. */
 static chive_err_t
-encode_guard(const guards_t *g, const guard_t *gd, size_t idx, strbuf_t *sb)
+encode_guard(const guards_t *g, const guard_t *gd, size_t idx, bool extra,
+             strbuf_t *sb)
 {
   char hex[2 * GUARD_RSA_ID_LEN + 1];
   hex_id(gd->rsa_id, hex);
@@ -1400,7 +1401,7 @@ encode_guard(const guards_t *g, const guard_t *gd, size_t idx, strbuf_t *sb)
     if (e == CHIVE_OK)
       e = strbuf_addf(sb, " confirmed_idx=%d", gd->confirmed_idx);
   }
-  if (e == CHIVE_OK && gd->extra)
+  if (e == CHIVE_OK && gd->extra && extra)
     e = strbuf_addf(sb, " %s", gd->extra);
   return e;
 }
@@ -1421,7 +1422,13 @@ guards_save_to_state(const guards_t *g, statefile_t *sf, int64_t now)
   chive_err_t e = CHIVE_OK;
   for (size_t i = 0; i < g->n_sampled && e == CHIVE_OK; i++) {
     strbuf_reset(&sb);
-    e = encode_guard(g, g->sampled[i], i, &sb);
+    e = encode_guard(g, g->sampled[i], i, true, &sb);
+    if (e == CHIVE_ERR_LIMIT) {
+      /* The kept unknown items made the entry too long: drop them rather
+       * than the guard. */
+      strbuf_reset(&sb);
+      e = encode_guard(g, g->sampled[i], i, false, &sb);
+    }
     if (e == CHIVE_OK)
       e = statefile_append(sf, "Guard", strbuf_str(&sb));
   }
