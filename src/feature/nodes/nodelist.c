@@ -14,7 +14,7 @@
 struct nodelist_t {
   const ns_consensus_t *consensus; /**< Borrowed. */
   size_t n;
-  node_t *nodes;        /**< n entries, consensus (identity) order. */
+  node_t *nodes; /**< n entries, consensus (identity) order. */
   size_t n_usable;
   size_t n_with_md;
   size_t n_ed;
@@ -173,8 +173,7 @@ nodelist_bytes(const nodelist_t *nl)
 {
   if (!nl)
     return 0;
-  return sizeof(*nl) + nl->n * sizeof(node_t) +
-         nl->n_ed * sizeof(*nl->by_ed);
+  return sizeof(*nl) + nl->n * sizeof(node_t) + nl->n_ed * sizeof(*nl->by_ed);
 }
 
 const node_t *

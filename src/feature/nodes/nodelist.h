@@ -32,7 +32,9 @@
 /** Derived node bits (node_t.nflags). */
 typedef enum {
   /** Running, Valid, has a microdescriptor (with its ntor key) and lists
-   * Relay=2 (ntor, CREATE2/EXTEND2): we can extend a circuit to it. */
+   * Relay=2 (ntor, CREATE2/EXTEND2): we can extend a circuit to it.
+   * Relays with an empty "pr" line (19 pre-0.2.9 relays in the 2017
+   * data) are not usable: we do not guess protocols from "v". */
   NODE_F_USABLE = 1u << 0,
   NODE_F_HAS_MD = 1u << 1,     /**< md != NULL. */
   NODE_F_HAS_ED = 1u << 2,     /**< The md has an Ed25519 identity. */
@@ -52,15 +54,15 @@ typedef struct node_t {
   uint32_t ipv4;               /**< Host order. */
   uint32_t idx;                /**< Index in the nodelist. */
   uint16_t or_port;
-  uint16_t nflags;             /**< node_flag_t bits. */
+  uint16_t nflags; /**< node_flag_t bits. */
 } node_t;
 
 typedef struct nodelist_t nodelist_t;
 
 /** Look up the microdescriptor whose SHA-256 is <b>digest</b>; return it
  * (borrowed; it must outlive the nodelist) or NULL if we do not have it. */
-typedef const microdesc_t *(*nodelist_md_lookup_fn)(
-    void *ctx, const uint8_t digest[32]);
+typedef const microdesc_t *(*nodelist_md_lookup_fn)(void *ctx,
+                                                    const uint8_t digest[32]);
 
 /** Build a nodelist from <b>c</b> (a microdesc-flavor consensus the
  * caller has verified) and the microdescriptors <b>lookup</b> finds
@@ -92,13 +94,11 @@ int64_t nodelist_built_at(const nodelist_t *nl);
 size_t nodelist_bytes(const nodelist_t *nl);
 
 /** Node with RSA identity digest <b>id</b>, or NULL (binary search). */
-const node_t *nodelist_find_by_rsa(const nodelist_t *nl,
-                                   const uint8_t id[20]);
+const node_t *nodelist_find_by_rsa(const nodelist_t *nl, const uint8_t id[20]);
 /** Node whose microdescriptor has Ed25519 identity <b>ed</b>, or NULL
  * (binary search).  If two entries claim one key, either may be
  * returned. */
-const node_t *nodelist_find_by_ed(const nodelist_t *nl,
-                                  const uint8_t ed[32]);
+const node_t *nodelist_find_by_ed(const nodelist_t *nl, const uint8_t ed[32]);
 
 /** True iff every bit of <b>f</b> (ns_flag_t) is set on <b>n</b>. */
 static inline bool

@@ -80,8 +80,8 @@ bw_weight(const ns_consensus_t *c, bw_weight_id_t id, uint32_t def)
 static void
 weight_row(const ns_consensus_t *c, path_position_t pos, uint32_t row[4])
 {
-  uint32_t one = (uint32_t)ns_params_get_known(&c->params,
-                                               NS_PARAM_BWWEIGHTSCALE);
+  uint32_t one =
+      (uint32_t)ns_params_get_known(&c->params, NS_PARAM_BWWEIGHTSCALE);
   switch (pos) {
   case PATH_POS_GUARD:
     row[CLS_G] = bw_weight(c, BW_WGG, one);
@@ -106,8 +106,7 @@ weight_row(const ns_consensus_t *c, path_position_t pos, uint32_t row[4])
 }
 
 uint32_t
-path_weight_factor(const nodelist_t *nl, const node_t *n,
-                   path_position_t pos)
+path_weight_factor(const nodelist_t *nl, const node_t *n, path_position_t pos)
 {
   uint32_t row[4];
   if (!nl || !n)
@@ -126,8 +125,7 @@ path_node_weight(const nodelist_t *nl, const node_t *n, path_position_t pos)
 /** Position rules plus the per-node parts of <b>c</b> (flags, ports),
  * without the in-path and exclusion checks. */
 static bool
-node_ok_base(const node_t *n, path_position_t pos,
-             const path_constraints_t *c)
+node_ok_base(const node_t *n, path_position_t pos, const path_constraints_t *c)
 {
   uint32_t need = c->need_flags, avoid = c->avoid_flags;
   unsigned need_nf = c->need_nflags | NODE_F_USABLE;
@@ -227,8 +225,8 @@ static void
 ban_node(void *arg, const node_t *m)
 {
   ban_ctx_t *b = arg;
-  b->banned[m->idx >> 3] = (uint8_t)(b->banned[m->idx >> 3] |
-                                     (1u << (m->idx & 7)));
+  b->banned[m->idx >> 3] =
+      (uint8_t)(b->banned[m->idx >> 3] | (1u << (m->idx & 7)));
 }
 
 static bool
@@ -275,8 +273,8 @@ path_choose_node(const nodelist_t *nl, path_position_t pos,
     return CHIVE_ERR_NOTFOUND;
   size_t bitmap_len = (n + 7) / 8;
   choose_scratch_t s;
-  uint8_t *mem = chive_malloc(n * (sizeof(uint64_t) + sizeof(uint32_t)) +
-                              bitmap_len);
+  uint8_t *mem =
+      chive_malloc(n * (sizeof(uint64_t) + sizeof(uint32_t)) + bitmap_len);
   if (!mem)
     return CHIVE_ERR_NOMEM;
   s.cum = (uint64_t *)(void *)mem;
@@ -416,12 +414,12 @@ explain_exit_failure(const nodelist_t *nl, const path_constraints_t *c,
         n_flagged++;
     }
   }
-  const char *what = c->n_ports ? (c->ports_any ? "any of ports" : "port")
-                                : "any port";
+  const char *what =
+      c->n_ports ? (c->ports_any ? "any of ports" : "port") : "any port";
   if (n_loose == 0) {
     snprintf(why, why_len,
-             "no usable exit (not BadExit) has a policy allowing %s %s",
-             what, ports);
+             "no usable exit (not BadExit) has a policy allowing %s %s", what,
+             ports);
   } else if (n_flagged == 0) {
     snprintf(why, why_len,
              "%zu exits allow %s %s but none has the required flags "
@@ -454,8 +452,7 @@ path_choose(const nodelist_t *nl, const path_request_t *req,
     return CHIVE_ERR_INVAL;
   }
   if (req->n_ports > PATH_MAX_PORTS || (req->n_ports && !req->ports) ||
-      req->n_exclude > PATH_MAX_EXCLUDE ||
-      (req->n_exclude && !req->exclude)) {
+      req->n_exclude > PATH_MAX_EXCLUDE || (req->n_exclude && !req->exclude)) {
     snprintf(why, why_len, "bad ports or exclusion list");
     return CHIVE_ERR_INVAL;
   }
@@ -507,8 +504,9 @@ path_choose(const nodelist_t *nl, const path_request_t *req,
   } else {
     rv = path_choose_middle(nl, &c, rng, &last);
     if (rv == CHIVE_ERR_NOTFOUND)
-      snprintf(why, why_len, "no relay for the last hop of an internal "
-                             "circuit");
+      snprintf(why, why_len,
+               "no relay for the last hop of an internal "
+               "circuit");
   }
   if (rv != CHIVE_OK)
     return rv;
@@ -520,8 +518,10 @@ path_choose(const nodelist_t *nl, const path_request_t *req,
     c.n_in_path = n_chosen;
     rv = path_choose_guard(nl, &c, rng, &guard);
     if (rv == CHIVE_ERR_NOTFOUND)
-      snprintf(why, why_len, "no Guard-flagged relay fits the path (exit "
-                             "%s)", node_nickname(last));
+      snprintf(why, why_len,
+               "no Guard-flagged relay fits the path (exit "
+               "%s)",
+               node_nickname(last));
     if (rv != CHIVE_OK)
       return rv;
     chosen[n_chosen++] = guard;

@@ -107,7 +107,10 @@ uint32_t path_weight_factor(const nodelist_t *nl, const node_t *n,
  * nodes satisfying <b>c</b>.  Position rules added here: a guard needs
  * the Guard flag; an exit must not be BadExit and its policy summary must
  * allow some port (path-spec §1.1) and the ports in <b>c</b>; guards and
- * exits must not be MiddleOnly.  Returns CHIVE_ERR_NOTFOUND if no node
+ * exits must not be MiddleOnly.  Like tor, exits are chosen by policy:
+ * the Exit flag only selects the weight class (set NS_FLAG_EXIT in
+ * need_flags to require it).  Ports in <b>c</b> apply to PATH_POS_EXIT
+ * only.  Returns CHIVE_ERR_NOTFOUND if no node
  * qualifies, CHIVE_ERR_INVAL for bad arguments, CHIVE_ERR_NOMEM.
  * *<b>out</b> is written only on success. */
 CHIVE_MUST_CHECK chive_err_t path_choose_node(const nodelist_t *nl,

@@ -292,12 +292,11 @@ test_synth_lookups_and_hop_info(void)
   syn_t s;
   nodelist_t *nl = NULL;
   syn_init(&s, 0);
-  size_t a = syn_add(&s, "alpha", NS_FLAG_FAST, 100, 192, 0, 2, 1,
-                     SYN_P_NONE);
+  size_t a = syn_add(&s, "alpha", NS_FLAG_FAST, 100, 192, 0, 2, 1, SYN_P_NONE);
   size_t b = syn_add(&s, "beta", NS_FLAG_FAST | NS_FLAG_EXIT, 200, 198, 51,
                      100, 7, SYN_P_WEB);
-  size_t c1 = syn_add(&s, "gamma", NS_FLAG_FAST, 300, 203, 0, 113, 9,
-                      SYN_P_NONE);
+  size_t c1 =
+      syn_add(&s, "gamma", NS_FLAG_FAST, 300, 203, 0, 113, 9, SYN_P_NONE);
   s.md[b].has_ipv6 = 1;
   memset(s.md[b].ipv6, 0x20, 16);
   s.md[b].ipv6_port = 9999;

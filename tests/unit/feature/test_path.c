@@ -16,7 +16,17 @@
 
 /* The mixed network of the exact tests (bwweightscale 10). */
 enum {
-  N_G1 = 0, N_G2, N_M1, N_E1, N_E2, N_D1, N_BX, N_GBX, N_NF, N_MO, N_PM,
+  N_G1 = 0,
+  N_G2,
+  N_M1,
+  N_E1,
+  N_E2,
+  N_D1,
+  N_BX,
+  N_GBX,
+  N_NF,
+  N_MO,
+  N_PM,
   N_MIXED
 };
 
@@ -29,13 +39,13 @@ mixed_network(syn_t *s)
   syn_add(s, "m1", NS_FLAG_FAST, 4, 10, 3, 0, 1, SYN_P_NONE);
   syn_add(s, "e1", NS_FLAG_EXIT | NS_FLAG_FAST, 6, 10, 4, 0, 1, SYN_P_WEB);
   syn_add(s, "e2", NS_FLAG_EXIT | NS_FLAG_FAST, 2, 10, 5, 0, 1, SYN_P_ALL);
-  syn_add(s, "d1", NS_FLAG_GUARD | NS_FLAG_EXIT | NS_FLAG_FAST, 7, 10, 6, 0,
+  syn_add(s, "d1", NS_FLAG_GUARD | NS_FLAG_EXIT | NS_FLAG_FAST, 7, 10, 6, 0, 1,
+          SYN_P_WEB);
+  syn_add(s, "bx", NS_FLAG_EXIT | NS_FLAG_BADEXIT | NS_FLAG_FAST, 9, 10, 7, 0,
           1, SYN_P_WEB);
-  syn_add(s, "bx", NS_FLAG_EXIT | NS_FLAG_BADEXIT | NS_FLAG_FAST, 9, 10, 7,
-          0, 1, SYN_P_WEB);
   syn_add(s, "gbx",
-          NS_FLAG_GUARD | NS_FLAG_EXIT | NS_FLAG_BADEXIT | NS_FLAG_FAST, 1,
-          10, 8, 0, 1, SYN_P_WEB);
+          NS_FLAG_GUARD | NS_FLAG_EXIT | NS_FLAG_BADEXIT | NS_FLAG_FAST, 1, 10,
+          8, 0, 1, SYN_P_WEB);
   syn_add(s, "nf", NS_FLAG_GUARD, 8, 10, 9, 0, 1, SYN_P_ALL);
   syn_add(s, "mo",
           NS_FLAG_GUARD | NS_FLAG_EXIT | NS_FLAG_MIDDLEONLY | NS_FLAG_FAST, 2,
@@ -90,13 +100,12 @@ test_exact_guard_weights(void)
   path_constraints_init(&c);
   /* Guard position: Guard + Fast, not MiddleOnly.  g1 3*Wgg, g2 5*Wgg,
    * d1 7*Wgd, gbx 1*Wgg (BadExit counts as non-exit). */
-  const unsigned want[N_MIXED] = {[N_G1] = 18, [N_G2] = 30, [N_D1] = 7,
-                                  [N_GBX] = 6};
+  const unsigned want[N_MIXED] = {
+      [N_G1] = 18, [N_G2] = 30, [N_D1] = 7, [N_GBX] = 6};
   T_EQ_UINT(enumerate(nl, PATH_POS_GUARD, &c, counts, N_MIXED), 61);
   for (size_t i = 0; i < N_MIXED; i++)
     T_EQ_UINT(counts[i], want[i]);
-  T_EQ_UINT(path_node_weight(nl, nodelist_node(nl, N_D1), PATH_POS_GUARD),
-            7);
+  T_EQ_UINT(path_node_weight(nl, nodelist_node(nl, N_D1), PATH_POS_GUARD), 7);
   T_EQ_UINT(path_weight_factor(nl, nodelist_node(nl, N_G2), PATH_POS_GUARD),
             6);
 done:
@@ -116,9 +125,9 @@ test_exact_middle_weights(void)
   /* Middle: every Fast usable relay.  Wmg=4 Wmm=10 Wme=2 Wmd=3; a BadExit
    * is "m" (bx) or "g" (gbx); MiddleOnly mo is "d". */
   const unsigned want[N_MIXED] = {
-      [N_G1] = 12, [N_G2] = 20, [N_M1] = 40, [N_E1] = 12, [N_E2] = 4,
-      [N_D1] = 21, [N_BX] = 90, [N_GBX] = 4, [N_NF] = 0,  [N_MO] = 6,
-      [N_PM] = 30};
+      [N_G1] = 12, [N_G2] = 20, [N_M1] = 40, [N_E1] = 12,
+      [N_E2] = 4,  [N_D1] = 21, [N_BX] = 90, [N_GBX] = 4,
+      [N_NF] = 0,  [N_MO] = 6,  [N_PM] = 30};
   T_EQ_UINT(enumerate(nl, PATH_POS_MIDDLE, &c, counts, N_MIXED), 239);
   for (size_t i = 0; i < N_MIXED; i++)
     T_EQ_UINT(counts[i], want[i]);
@@ -145,8 +154,8 @@ test_exact_exit_weights(void)
   c.n_ports = 1;
   /* Exit 443: e1 6*Wee, e2 2*Wee, d1 7*Wed, pm 3*Wem; never bx/gbx
    * (BadExit), mo (MiddleOnly), nf (not Fast), g1/g2/m1 (no policy). */
-  const unsigned want[N_MIXED] = {[N_E1] = 60, [N_E2] = 20, [N_D1] = 63,
-                                  [N_PM] = 21};
+  const unsigned want[N_MIXED] = {
+      [N_E1] = 60, [N_E2] = 20, [N_D1] = 63, [N_PM] = 21};
   T_EQ_UINT(enumerate(nl, PATH_POS_EXIT, &c, counts, N_MIXED), 164);
   for (size_t i = 0; i < N_MIXED; i++)
     T_EQ_UINT(counts[i], want[i]);
@@ -298,25 +307,25 @@ test_unusable_never_chosen(void)
   unsigned counts[8];
   syn_init(&s, 0);
   syn_weights_all(&s, 10000);
-  size_t ok = syn_add(&s, "ok", NS_FLAG_FAST | NS_FLAG_GUARD | NS_FLAG_EXIT,
-                      1, 40, 1, 0, 1, SYN_P_ALL);
-  size_t nomd = syn_add(&s, "nomd", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 2,
-                        0, 1, SYN_P_ALL);
+  size_t ok = syn_add(&s, "ok", NS_FLAG_FAST | NS_FLAG_GUARD | NS_FLAG_EXIT, 1,
+                      40, 1, 0, 1, SYN_P_ALL);
+  size_t nomd = syn_add(&s, "nomd", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 2, 0,
+                        1, SYN_P_ALL);
   s.has_md[nomd] = false;
-  size_t down = syn_add(&s, "down", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 3,
-                        0, 1, SYN_P_ALL);
+  size_t down = syn_add(&s, "down", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 3, 0,
+                        1, SYN_P_ALL);
   s.rs[down].flags &= ~(uint32_t)NS_FLAG_RUNNING;
-  size_t inval = syn_add(&s, "inval", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40,
-                         4, 0, 1, SYN_P_ALL);
+  size_t inval = syn_add(&s, "inval", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 4,
+                         0, 1, SYN_P_ALL);
   s.rs[inval].flags &= ~(uint32_t)NS_FLAG_VALID;
-  size_t old = syn_add(&s, "old", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 5, 0,
-                       1, SYN_P_ALL);
+  size_t old = syn_add(&s, "old", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 5, 0, 1,
+                       SYN_P_ALL);
   s.rs[old].proto_idx = SYN_PR_OLD; /* Relay=1: no ntor */
-  size_t nopr = syn_add(&s, "nopr", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 6,
-                        0, 1, SYN_P_ALL);
+  size_t nopr = syn_add(&s, "nopr", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 6, 0,
+                        1, SYN_P_ALL);
   s.rs[nopr].proto_idx = NS_IDX_NONE;
-  size_t v2 = syn_add(&s, "v2", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 7, 0,
-                      1, SYN_P_ALL);
+  size_t v2 = syn_add(&s, "v2", NS_FLAG_FAST | NS_FLAG_GUARD, 1, 40, 7, 0, 1,
+                      SYN_P_ALL);
   s.rs[v2].proto_idx = SYN_PR_NTOR; /* usable, but no ntor-v3 */
   T_OK(syn_build(&s, &nl));
   T_EQ_UINT(nodelist_size(nl), 7);
@@ -328,8 +337,7 @@ test_unusable_never_chosen(void)
   for (int pos = PATH_POS_GUARD; pos <= PATH_POS_EXIT; pos++) {
     /* ok and v2 (v2 is a Guard whose policy allows everything, so it
      * is also an exit candidate of class "g"). */
-    T_EQ_UINT(enumerate(nl, (path_position_t)pos, &c, counts, 7),
-              2 * 10000);
+    T_EQ_UINT(enumerate(nl, (path_position_t)pos, &c, counts, 7), 2 * 10000);
     T_EQ_UINT(counts[ok], 10000);
     T_EQ_UINT(counts[v2], 10000);
   }
@@ -486,9 +494,9 @@ test_path_choose_whole(void)
   T_EQ_INT(path_choose(nl, &req, NULL, out, 3, why, sizeof(why)),
            CHIVE_ERR_INVAL);
   req.hops = PATH_MAX_HOPS + 1;
-  T_EQ_INT(path_choose(nl, &req, NULL, out, PATH_MAX_HOPS + 1, why,
-                       sizeof(why)),
-           CHIVE_ERR_INVAL);
+  T_EQ_INT(
+      path_choose(nl, &req, NULL, out, PATH_MAX_HOPS + 1, why, sizeof(why)),
+      CHIVE_ERR_INVAL);
   req.hops = 3;
   T_EQ_INT(path_choose(nl, &req, NULL, out, 2, NULL, 0), CHIVE_ERR_INVAL);
   const node_t *ex[1] = {req.guard};
@@ -536,13 +544,12 @@ test_exit_failure_reasons(void)
   nodelist_t *nl = NULL;
   syn_init(&s, 0);
   syn_weights_all(&s, 10000);
-  syn_add(&s, "g", NS_FLAG_FAST | NS_FLAG_GUARD, 10, 70, 1, 0, 1,
-          SYN_P_NONE);
+  syn_add(&s, "g", NS_FLAG_FAST | NS_FLAG_GUARD, 10, 70, 1, 0, 1, SYN_P_NONE);
   syn_add(&s, "m", NS_FLAG_FAST, 10, 70, 2, 0, 1, SYN_P_NONE);
-  size_t slow = syn_add(&s, "slowexit", NS_FLAG_EXIT, 10, 70, 3, 0, 1,
-                        SYN_P_WEB);
-  syn_add(&s, "bad", NS_FLAG_FAST | NS_FLAG_EXIT | NS_FLAG_BADEXIT, 10, 70,
-          4, 0, 1, SYN_P_ALL);
+  size_t slow =
+      syn_add(&s, "slowexit", NS_FLAG_EXIT, 10, 70, 3, 0, 1, SYN_P_WEB);
+  syn_add(&s, "bad", NS_FLAG_FAST | NS_FLAG_EXIT | NS_FLAG_BADEXIT, 10, 70, 4,
+          0, 1, SYN_P_ALL);
   T_OK(syn_build(&s, &nl));
   path_request_t req;
   path_request_init(&req);

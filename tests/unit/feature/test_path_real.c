@@ -89,14 +89,14 @@ net_free(net_t *n)
   chive_free(n->sb);
 }
 
-#define LOAD_2017(net)                                                     \
-  do {                                                                     \
-    int r_ = net_load((net), "cached-microdesc-consensus",                 \
-                      "cached-microdescs", "cached-microdescs.new");       \
-    if (r_ == 0)                                                           \
-      T_SKIP("shared data dir (../shared/data) absent: realnet-A tests "   \
-             "skipped");                                                   \
-    T_EQ_INT(r_, 1);                                                       \
+#define LOAD_2017(net)                                                   \
+  do {                                                                   \
+    int r_ = net_load((net), "cached-microdesc-consensus",               \
+                      "cached-microdescs", "cached-microdescs.new");     \
+    if (r_ == 0)                                                         \
+      T_SKIP("shared data dir (../shared/data) absent: realnet-A tests " \
+             "skipped");                                                 \
+    T_EQ_INT(r_, 1);                                                     \
   } while (0)
 
 static void
@@ -258,8 +258,8 @@ test_exit_443_distribution(void)
   fprintf(stderr,
           "  exit:443 x%d: worst z^2 %.2f over top %d, chi2 %.1f (df %d); "
           "%.1f us per choice\n",
-          N_EXIT_DRAWS, worst, N_TOP, chi2, N_TOP, (t1 - t0) * 1e3 /
-          N_EXIT_DRAWS);
+          N_EXIT_DRAWS, worst, N_TOP, chi2, N_TOP,
+          (t1 - t0) * 1e3 / N_EXIT_DRAWS);
   T_ASSERT(worst >= 0);   /* nothing chosen with probability 0 */
   T_ASSERT(worst < 25.0); /* each top relay within 5 sigma */
   /* chi-square, 20 degrees of freedom: P(> 60) < 1e-5. */
@@ -302,8 +302,8 @@ test_guard_and_middle_distribution(void)
     counts[m->idx]++;
   }
   worst = check_distribution(&n, 'm', counts, N_GUARD_DRAWS, &chi2);
-  fprintf(stderr, "  middle x%d: worst z^2 %.2f, chi2 %.1f\n",
-          N_GUARD_DRAWS, worst, chi2);
+  fprintf(stderr, "  middle x%d: worst z^2 %.2f, chi2 %.1f\n", N_GUARD_DRAWS,
+          worst, chi2);
   /* Wme = 0 in this consensus: Exit-flagged relays never in the middle
    * (check_distribution returns -1 if one had been chosen). */
   T_ASSERT(worst >= 0 && worst < 25.0 && chi2 < 60.0);
@@ -345,6 +345,8 @@ static void
 test_paths_constraints(void)
 {
   net_t n;
+  size_t near_family = 0, n_ex = 0;
+  const node_t **ex = NULL;
   memset(&n, 0, sizeof(n));
   LOAD_2017(&n);
   T_OK(crypto_global_init());
@@ -356,8 +358,6 @@ test_paths_constraints(void)
   req.n_ports = 1;
   const node_t *p[PATH_MAX_HOPS];
   char why[200];
-  size_t near_family = 0, n_ex = 0;
-  const node_t **ex = NULL;
   double t0 = now_ms();
   for (unsigned i = 0; i < N_PATHS; i++) {
     T_OK(path_choose(n.nl, &req, NULL, p, 3, why, sizeof(why)));
@@ -406,8 +406,7 @@ test_paths_constraints(void)
            CHIVE_ERR_NOTFOUND);
   T_ASSERT(strstr(why, "port 25") && strstr(why, "required flags"));
   req.need_ntor_v3 = false;
-  for (size_t i = 0; i < nodelist_size(n.nl) && n_ex < PATH_MAX_EXCLUDE;
-       i++) {
+  for (size_t i = 0; i < nodelist_size(n.nl) && n_ex < PATH_MAX_EXCLUDE; i++) {
     const node_t *x = nodelist_node(n.nl, i);
     if (x->md && policy_summary_allows_port(microdesc_policy(x->md), 25))
       ex[n_ex++] = x;
@@ -422,8 +421,7 @@ test_paths_constraints(void)
           "  %d 3-hop paths for :443 in %.1f ms (%.1f us each); %zu "
           "one-way family listings seen (allowed); %zu relays allow 25; "
           "\"%s\"\n",
-          N_PATHS, t1 - t0, (t1 - t0) * 1e3 / N_PATHS, near_family, n_ex,
-          why);
+          N_PATHS, t1 - t0, (t1 - t0) * 1e3 / N_PATHS, near_family, n_ex, why);
 done:
   chive_free(ex);
   crypto_rand_testing_set_deterministic(NULL);

@@ -21,10 +21,10 @@ static const policy_range_t SYN_R_ALL[] = {{1, 65535}};
 static const policy_range_t SYN_R_25[] = {{25, 25}};
 
 typedef enum {
-  SYN_P_NONE = 0,   /* no "p": exits nowhere */
-  SYN_P_WEB,        /* accept 80,443 */
-  SYN_P_ALL,        /* accept 1-65535 */
-  SYN_P_REJECT25,   /* reject 25 */
+  SYN_P_NONE = 0, /* no "p": exits nowhere */
+  SYN_P_WEB,      /* accept 80,443 */
+  SYN_P_ALL,      /* accept 1-65535 */
+  SYN_P_REJECT25, /* reject 25 */
 } syn_policy_t;
 
 /* Index into syn_t.protos. */
@@ -106,8 +106,8 @@ syn_add(syn_t *s, const char *nick, uint32_t flags, uint32_t bw, uint8_t a,
     nl = NS_MAX_NICKNAME_LEN;
   memcpy(rs->nickname, nick, nl);
   rs->nickname[nl] = '\0';
-  rs->ipv4 = ((uint32_t)a << 24) | ((uint32_t)b << 16) |
-             ((uint32_t)c3 << 8) | d;
+  rs->ipv4 =
+      ((uint32_t)a << 24) | ((uint32_t)b << 16) | ((uint32_t)c3 << 8) | d;
   rs->or_port = (uint16_t)(9000 + i);
   rs->flags = flags | NS_FLAG_RUNNING | NS_FLAG_VALID;
   rs->bandwidth = bw;
