@@ -36,6 +36,117 @@ rng_below(void *arg, uint64_t n)
 
 static void boot_circ_try(chive_client_t *c);
 
+/** A general circuit launched through circbuild: its guard state and
+ * the owner's callbacks, which we call only once the guard logic says
+ * the circuit may be used (guard-spec §4.6). */
+typedef struct exitcirc_t {
+  chive_client_t *c;
+  chive_list_t link;      /**< on c->exit_circs */
+  ocirc_t *oc;
+  guard_circ_t *gc;       /**< NULL without guards */
+  ocirc_events_t ev;
+  void *arg;
+  bool opened;            /**< circuit built */
+  bool told_open;         /**< owner's opened called */
+} exitcirc_t;
+
+/** The state file in the DataDirectory, or NULL without one. */
+static bool
+state_path(const chive_client_t *c, char *out, size_t len)
+{
+  return c->data_dir[0] &&
+         fs_join(out, len, c->data_dir, "state") == CHIVE_OK;
+}
+
+static void
+guards_maybe_save(chive_client_t *c)
+{
+  char path[FS_MAX_PATH_LEN];
+  if (!c->guards || !guards_is_dirty(c->guards) ||
+      !state_path(c, path, sizeof(path)))
+    return;
+  chive_err_t e = guards_save(c->guards, path, clock_wall_s(c->clock));
+  if (e != CHIVE_OK)
+    log_warn(c->log, LD_GUARD, "Cannot save the guard state to %s: %s",
+             path, chive_err_str(e));
+}
+
+/** Feed the node list to the guards module (guard-position weights). */
+static void
+guards_feed(chive_client_t *c)
+{
+  const nodelist_t *nl = c->nodelist;
+  if (!c->guards || !nl)
+    return;
+  size_t n = nodelist_size(nl);
+  if (n > GUARDS_MAX_CANDIDATES)
+    n = GUARDS_MAX_CANDIDATES;
+  guard_candidate_t *cands = chive_calloc(n ? n : 1, sizeof(*cands));
+  if (!cands)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    const node_t *nd = nodelist_node(nl, i);
+    guard_candidate_t *g = &cands[i];
+    memcpy(g->rsa_id, node_rsa_id(nd), GUARD_RSA_ID_LEN);
+    const uint8_t *ed = node_ed_id(nd);
+    if (ed) {
+      memcpy(g->ed_id, ed, GUARD_ED_ID_LEN);
+      g->has_ed = true;
+    }
+    size_t nl_len = strlen(node_nickname(nd));
+    if (nl_len >= GUARD_NICKNAME_BUF_LEN)
+      nl_len = GUARD_NICKNAME_BUF_LEN - 1;
+    memcpy(g->nickname, node_nickname(nd), nl_len);
+    g->weight = path_node_weight(nl, nd, PATH_POS_GUARD);
+    g->is_guard_flag = node_has_flags(nd, NS_FLAG_GUARD);
+    /* A relay we cannot extend to (no microdescriptor yet) is not a
+     * usable guard now. */
+    g->is_running = node_has_flags(nd, NS_FLAG_RUNNING) &&
+                    node_has_nflags(nd, NODE_F_USABLE);
+    g->is_valid = node_has_flags(nd, NS_FLAG_VALID);
+    g->is_fast = node_has_flags(nd, NS_FLAG_FAST);
+    g->is_stable = node_has_flags(nd, NS_FLAG_STABLE);
+    g->is_v2dir = node_has_flags(nd, NS_FLAG_V2DIR);
+    g->ipv4 = nd->ipv4;
+    g->port = nd->or_port;
+  }
+  chive_err_t e = guards_update_consensus(c->guards, cands, n,
+                                          clock_wall_s(c->clock));
+  chive_free(cands);
+  if (e != CHIVE_OK)
+    log_warn(c->log, LD_GUARD, "Cannot update the guards: %s",
+             chive_err_str(e));
+  guards_maybe_save(c);
+}
+
+chive_err_t
+circbuild_guards_init(chive_client_t *c)
+{
+  guards_config_t gc;
+  guards_config_defaults(&gc);
+  gc.use_entry_guards = config_get_bool(c->cfg, OPT_USE_ENTRY_GUARDS);
+  gc.num_entry_guards = (unsigned)config_get_int(c->cfg,
+                                                 OPT_NUM_ENTRY_GUARDS);
+  gc.log = c->log;
+  chive_err_t e = guards_new(&gc, &c->guards);
+  if (e != CHIVE_OK)
+    return e;
+  char path[FS_MAX_PATH_LEN];
+  if (state_path(c, path, sizeof(path))) {
+    statefile_error_t serr;
+    memset(&serr, 0, sizeof(serr));
+    e = guards_load(c->guards, path, clock_wall_s(c->clock), &serr);
+    if (e == CHIVE_OK)
+      log_info(c->log, LD_GUARD, "Loaded the guard state from %s.", path);
+    else if (e != CHIVE_ERR_NOTFOUND)
+      log_warn(c->log, LD_GUARD,
+               "The state file %s is unusable (%s); starting with new "
+               "guards.",
+               path, chive_err_str(e));
+  }
+  return CHIVE_OK;
+}
+
 void
 circbuild_kick(chive_client_t *c)
 {
@@ -58,9 +169,100 @@ circbuild_dir_changed(chive_client_t *c)
   }
   nodelist_free(c->nodelist);
   c->nodelist = nl;
+  guards_feed(c);
   if (c->boot_phase >= BOOT_ENOUGH_DIRINFO && !c->boot_circ &&
       c->boot_phase < BOOT_DONE && dirmgr_can_build_circuits(c->dirmgr))
     boot_circ_try(c);
+}
+
+static void
+exitcirc_free(exitcirc_t *x)
+{
+  chive_list_remove(&x->link);
+  guard_circ_free(x->gc);
+  chive_free(x);
+}
+
+/** Tell the owner the circuit is usable, once. */
+static void
+exitcirc_usable(exitcirc_t *x)
+{
+  if (x->told_open)
+    return;
+  x->told_open = true;
+  if (x->ev.opened)
+    x->ev.opened(x->oc, x->arg);
+}
+
+/** Circuits held back for a better guard may now be usable. */
+static void
+upgrade_waiting(chive_client_t *c)
+{
+  guard_circ_t *gcs[64];
+  exitcirc_t *xs[64];
+  size_t n = 0;
+  chive_list_t *pos;
+  if (!c->guards)
+    return;
+  CHIVE_LIST_FOREACH(pos, &c->exit_circs)
+  {
+    exitcirc_t *x = CHIVE_CONTAINER_OF(pos, exitcirc_t, link);
+    if (x->gc && n < CHIVE_ARRAY_LEN(gcs)) {
+      gcs[n] = x->gc;
+      xs[n++] = x;
+    }
+  }
+  if (!guards_upgrade_waiting(c->guards, gcs, n, clock_wall_s(c->clock)))
+    return;
+  for (size_t i = 0; i < n; i++)
+    if (xs[i]->opened && guard_circ_state(xs[i]->gc) == GUARD_CIRC_COMPLETE)
+      exitcirc_usable(xs[i]);
+}
+
+static void
+xc_opened(ocirc_t *oc, void *arg)
+{
+  exitcirc_t *x = arg;
+  chive_client_t *c = x->c;
+  (void)oc;
+  x->opened = true;
+  if (!x->gc) {
+    exitcirc_usable(x);
+    return;
+  }
+  guard_circ_state_t st =
+      guards_circuit_succeeded(c->guards, x->gc, clock_wall_s(c->clock));
+  guards_maybe_save(c);
+  if (st == GUARD_CIRC_COMPLETE)
+    exitcirc_usable(x);
+  else if (st == GUARD_CIRC_DEAD)
+    ocirc_close(x->oc, DESTROY_REASON_FINISHED);
+  else
+    log_info(c->log, LD_GUARD,
+             "Circuit built through a non-primary guard; holding it until "
+             "the primary guards are known down.");
+  upgrade_waiting(c);
+}
+
+static void
+xc_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
+{
+  exitcirc_t *x = arg;
+  chive_client_t *c = x->c;
+  if (x->gc && !x->opened) {
+    /* Built no further than it got: count it against the guard only if
+     * the failure was not ours (guard-spec §4.7). */
+    if (reason == DESTROY_REASON_REQUESTED ||
+        reason == DESTROY_REASON_FINISHED)
+      guards_circuit_cancel(c->guards, x->gc);
+    else
+      guards_circuit_failed(c->guards, x->gc, clock_wall_s(c->clock));
+    guards_maybe_save(c);
+  }
+  if (x->ev.closed)
+    x->ev.closed(oc, reason, remote, x->arg);
+  exitcirc_free(x);
+  upgrade_waiting(c);
 }
 
 chive_err_t
@@ -81,31 +283,69 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
               !c->testing_network
           ? config_get_bool(c->cfg, OPT_ENFORCE_DISTINCT_SUBNETS)
           : false;
+  exitcirc_t *x = chive_zalloc(sizeof(*x));
+  if (!x)
+    return CHIVE_ERR_NOMEM;
+  x->c = c;
+  x->ev = *ev;
+  x->arg = arg;
+  chive_list_init(&x->link);
+  chive_err_t e;
+  if (c->guards && config_get_bool(c->cfg, OPT_USE_ENTRY_GUARDS)) {
+    guard_restriction_t r;
+    guard_pick_t pick;
+    memset(&r, 0, sizeof(r));
+    r.usage = GUARD_USAGE_TRAFFIC;
+    e = guards_select(c->guards, clock_wall_s(c->clock), &r, &pick, &x->gc);
+    if (e != CHIVE_OK) {
+      log_info(c->log, LD_GUARD, "No usable guard: %s", chive_err_str(e));
+      chive_free(x);
+      return e;
+    }
+    req.guard = nodelist_find_by_rsa(c->nodelist, pick.rsa_id);
+    if (!req.guard) {
+      guards_circuit_cancel(c->guards, x->gc);
+      guard_circ_free(x->gc);
+      chive_free(x);
+      return CHIVE_ERR_NOTFOUND;
+    }
+  }
   path_rng_t rng = {rng_below, NULL};
   const node_t *path[PATH_DEFAULT_HOPS];
+  circuit_hop_info_t hops[PATH_DEFAULT_HOPS];
   char why[160] = "";
-  chive_err_t e = path_choose(c->nodelist, &req, &rng, path,
-                              PATH_DEFAULT_HOPS, why, sizeof(why));
-  if (e != CHIVE_OK) {
+  e = path_choose(c->nodelist, &req, &rng, path, PATH_DEFAULT_HOPS, why,
+                  sizeof(why));
+  if (e != CHIVE_OK)
     log_info(c->log, LD_PATH, "No path for port %u: %s", (unsigned)port,
              why);
+  for (size_t i = 0; e == CHIVE_OK && i < PATH_DEFAULT_HOPS; i++)
+    e = node_to_hop_info(path[i], &hops[i]);
+  if (e == CHIVE_OK) {
+    channel_target_t t;
+    memset(&t, 0, sizeof(t));
+    net_addr_from_ipv4(&t.addr.addr, path[0]->ipv4);
+    t.addr.port = path[0]->or_port;
+    memcpy(t.rsa_id, hops[0].rsa_id, sizeof(t.rsa_id));
+    if (hops[0].has_ed_id) {
+      t.has_ed_id = true;
+      memcpy(t.ed_id, hops[0].ed_id, sizeof(t.ed_id));
+    }
+    ocirc_events_t xev = {xc_opened, xc_closed, ev->relay_msg};
+    e = circmgr_launch(c->circmgr, &t, false, hops, PATH_DEFAULT_HOPS,
+                       CIRCUIT_PURPOSE_GENERAL, &xev, x, &x->oc);
+  }
+  if (e != CHIVE_OK) {
+    if (x->gc)
+      guards_circuit_cancel(c->guards, x->gc);
+    guard_circ_free(x->gc);
+    chive_free(x);
     return e;
   }
-  circuit_hop_info_t hops[PATH_DEFAULT_HOPS];
-  for (size_t i = 0; i < PATH_DEFAULT_HOPS; i++)
-    if ((e = node_to_hop_info(path[i], &hops[i])) != CHIVE_OK)
-      return e;
-  channel_target_t t;
-  memset(&t, 0, sizeof(t));
-  net_addr_from_ipv4(&t.addr.addr, path[0]->ipv4);
-  t.addr.port = path[0]->or_port;
-  memcpy(t.rsa_id, hops[0].rsa_id, sizeof(t.rsa_id));
-  if (hops[0].has_ed_id) {
-    t.has_ed_id = true;
-    memcpy(t.ed_id, hops[0].ed_id, sizeof(t.ed_id));
-  }
-  return circmgr_launch(c->circmgr, &t, false, hops, PATH_DEFAULT_HOPS,
-                        CIRCUIT_PURPOSE_GENERAL, ev, arg, out);
+  memcpy(c->last_guard, hops[0].rsa_id, sizeof(c->last_guard));
+  chive_list_add_tail(&c->exit_circs, &x->link);
+  *out = x->oc;
+  return CHIVE_OK;
 }
 
 /* ---- the bootstrap circuit ------------------------------------------ */
@@ -167,6 +407,10 @@ boot_timer_cb(evloop_timer_t *t, void *arg)
 chive_err_t
 circbuild_start(chive_client_t *c)
 {
+  chive_list_init(&c->exit_circs);
+  chive_err_t e = circbuild_guards_init(c);
+  if (e != CHIVE_OK)
+    return e;
   return evloop_timer_new(c->loop, boot_timer_cb, c, &c->boot_timer);
 }
 
@@ -179,5 +423,13 @@ circbuild_stop(chive_client_t *c)
     c->boot_circ = NULL;
     ocirc_close(oc, DESTROY_REASON_FINISHED);
   }
+  /* Close what is left; xc_closed frees each record. */
+  while (!chive_list_empty(&c->exit_circs)) {
+    exitcirc_t *x = CHIVE_CONTAINER_OF(chive_list_first(&c->exit_circs),
+                                       exitcirc_t, link);
+    ocirc_close(x->oc, DESTROY_REASON_FINISHED);
+  }
+  guards_maybe_save(c);
+  guards_free(c->guards);
   nodelist_free(c->nodelist);
 }

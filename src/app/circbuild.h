@@ -9,7 +9,10 @@
 
 #include "app/client_st.h"
 
-/** Prepare (timers). */
+/** Create the guards module and load DataDirectory/state. */
+CHIVE_MUST_CHECK chive_err_t circbuild_guards_init(chive_client_t *c);
+
+/** Prepare (guards, timers). */
 CHIVE_MUST_CHECK chive_err_t circbuild_start(chive_client_t *c);
 
 /** Rebuild the node list after the directory changed (dirmgr event). */

@@ -13,8 +13,10 @@
 #include "feature/dir/dirauth.h"
 #include "feature/dir/dirclient.h"
 #include "feature/dir/dirmgr.h"
+#include "feature/nodes/guards.h"
 #include "feature/nodes/nodelist.h"
 #include "feature/nodes/path.h"
+#include "lib/container/list.h"
 #include "lib/evloop/evloop.h"
 #include "lib/fs/fs.h"
 #include "lib/log/log.h"
@@ -49,6 +51,9 @@ struct chive_client_t {
   ocirc_t *boot_circ;        /**< the bootstrap circuit, if any */
   evloop_timer_t *boot_timer; /**< retries the bootstrap circuit */
   uint64_t boot_circ_delay_ms;
+  guards_t *guards;          /**< owned: entry guards (guard-spec) */
+  chive_list_t exit_circs;   /**< exitcirc_t (circbuild.c) in flight/open */
+  uint8_t last_guard[20];    /**< guard of the last launched circuit */
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the
