@@ -293,6 +293,7 @@ static void
 test_bad_entries(void)
 {
   guards_t *g = NULL;
+  statefile_t *sf = NULL;
   guard_pick_t pick;
   seed_rng(23);
   mk_cands(30);
@@ -323,7 +324,6 @@ test_bad_entries(void)
   T_ASSERT(entry_rejected(g, "in=default " ID SON "listed=1 sampled_idx=-1"));
   T_ASSERT(entry_rejected(g, "in=default " ID SON "listed=1 junk"));
   /* The same guard twice. */
-  statefile_t *sf = NULL;
   statefile_error_t err = {0, NULL};
   const char *dup = "Guard in=default " ID SON "listed=1\n"
                     "Guard in=default " ID SON "listed=0\n";
