@@ -18,10 +18,12 @@
 #include "lib/cc/compat.h"
 
 #include <event2/event.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/circbuild.h"
 #include "app/client_st.h"
 #include "core/proto/circ_cells.h"
 #include "core/stream/stream.h"
@@ -48,7 +50,19 @@ typedef struct attempt_t {
   bool finished;
 } attempt_t;
 
+/* --kill-guard mode: circuits through the client's own guards; kill the
+ * guard relay after GK_BEFORE circuits and check that the client moves to
+ * another guard and keeps building. */
+#define GK_BEFORE 5
+#define GK_AFTER 20
+
 struct run_t {
+  bool kill_guard;
+  int gk_phase_ok[2], gk_phase_fail[2];
+  uint8_t gk_guard[20];
+  bool gk_killed;
+  int gk_same_guard_after;
+  attempt_t *gk_cur;
   chive_client_t *client;
   struct event_base *base;
   nodelist_t *nl;
@@ -234,6 +248,138 @@ launch_more(run_t *r)
     event_base_loopexit(r->base, NULL);
 }
 
+static void gk_next(run_t *r);
+
+static void
+gk_opened(ocirc_t *oc, void *arg)
+{
+  attempt_t *a = arg;
+  run_t *r = a->run;
+  (void)oc;
+  int ph = r->gk_killed;
+  r->gk_phase_ok[ph]++;
+  a->ok = true;
+  ocirc_close(a->oc, DESTROY_REASON_FINISHED);
+}
+
+static void
+gk_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
+{
+  attempt_t *a = arg;
+  run_t *r = a->run;
+  (void)oc;
+  if (!a->ok) {
+    r->gk_phase_fail[r->gk_killed]++;
+    printf("  circuit failed: %s%s\n", destroy_reason_name(reason),
+           remote ? " (remote)" : "");
+  }
+  gk_next(r);
+}
+
+/** Kill the tor process of the relay with identity <b>id</b>, found
+ * through the network's node directories (pid files; the process's
+ * command line must name its data directory). */
+static bool
+kill_relay(const uint8_t id[20])
+{
+  const char *net = getenv("CHIVE_TESTNET_DIR");
+  char hex[41], path[1024];
+  for (int i = 0; i < 20; i++)
+    snprintf(hex + 2 * i, 3, "%02X", id[i]);
+  static const char *const names[] = {"a0", "a1", "a2", "e3", "e4",
+                                      "r5", "r6", "r7", "r8", "r9"};
+  for (size_t k = 0; k < CHIVE_ARRAY_LEN(names); k++) {
+    uint8_t *fp = NULL, *pidtxt = NULL, *cmd = NULL;
+    size_t n;
+    snprintf(path, sizeof(path), "%s/nodes/%s/fingerprint", net, names[k]);
+    if (fs_read_file(path, 4096, &fp, &n) != CHIVE_OK)
+      continue;
+    bool match = strstr((char *)fp, hex) != NULL;
+    chive_free(fp);
+    if (!match)
+      continue;
+    snprintf(path, sizeof(path), "%s/nodes/%s/pid", net, names[k]);
+    uint64_t pid = 0;
+    if (fs_read_file(path, 64, &pidtxt, &n) != CHIVE_OK)
+      return false;
+    while (n && (pidtxt[n - 1] == '\n' || pidtxt[n - 1] == ' '))
+      n--;
+    chive_err_t e = parse_u64((char *)pidtxt, n, 10, 2, 1u << 22, &pid);
+    chive_free(pidtxt);
+    if (e != CHIVE_OK)
+      return false;
+    snprintf(path, sizeof(path), "/proc/%llu/cmdline",
+             (unsigned long long)pid);
+    /* /proc files report size 0, so read them with stdio. */
+    static char cmdbuf[8192];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+      return false;
+    n = fread(cmdbuf, 1, sizeof(cmdbuf) - 1, f);
+    fclose(f);
+    for (size_t i = 0; i < n; i++)
+      if (!cmdbuf[i])
+        cmdbuf[i] = ' ';
+    cmdbuf[n] = 0;
+    (void)cmd;
+    snprintf(path, sizeof(path), "%s/nodes/%s/", net, names[k]);
+    match = strstr(cmdbuf, path) != NULL;
+    if (!match)
+      return false;
+    printf("killing guard relay %s (pid %llu)\n", names[k],
+           (unsigned long long)pid);
+    return kill((pid_t)pid, SIGKILL) == 0;
+  }
+  return false;
+}
+
+static void
+gk_next(run_t *r)
+{
+  static attempt_t gk_attempts[GK_BEFORE + GK_AFTER + 64];
+  int done = r->gk_phase_ok[r->gk_killed] + r->gk_phase_fail[r->gk_killed];
+  if (!r->gk_killed && done >= GK_BEFORE) {
+    if (!kill_relay(r->gk_guard)) {
+      printf("FAIL: could not kill the guard relay\n");
+      event_base_loopexit(r->base, NULL);
+      return;
+    }
+    r->gk_killed = true;
+    done = 0;
+  }
+  if (r->gk_killed && done >= GK_AFTER) {
+    event_base_loopexit(r->base, NULL);
+    return;
+  }
+  if (r->n_launched >= (int)CHIVE_ARRAY_LEN(gk_attempts)) {
+    event_base_loopexit(r->base, NULL);
+    return;
+  }
+  attempt_t *a = &gk_attempts[r->n_launched++];
+  memset(a, 0, sizeof(*a));
+  a->run = r;
+  ocirc_events_t ev = {gk_opened, gk_closed, NULL};
+  chive_err_t e = circbuild_launch_exit(r->client, 80, &ev, a, &a->oc);
+  if (e != CHIVE_OK) {
+    printf("  launch failed: %s\n", chive_err_str(e));
+    r->gk_phase_fail[r->gk_killed]++;
+    /* try again from the loop, not recursively */
+    struct timeval tv = {0, 200000};
+    event_base_once(r->base, -1, EV_TIMEOUT,
+                    (event_callback_fn)(void (*)(void))gk_next, r, &tv);
+    return;
+  }
+  const uint8_t *g = r->client->last_guard;
+  if (!r->gk_killed) {
+    if (done == 0)
+      memcpy(r->gk_guard, g, 20);
+    else if (memcmp(r->gk_guard, g, 20))
+      printf("  note: guard changed before the kill\n");
+  } else if (!memcmp(r->gk_guard, g, 20)) {
+    r->gk_same_guard_after++;
+  }
+}
+
 static void
 on_boot(chive_client_t *c, int pct, const char *tag, const char *summary,
         void *arg)
@@ -244,6 +390,10 @@ on_boot(chive_client_t *c, int pct, const char *tag, const char *summary,
   if (pct < 75 || r->started)
     return;
   r->started = true;
+  if (r->kill_guard) {
+    gk_next(r);
+    return;
+  }
   if (nodelist_build(dirmgr_consensus(c->dirmgr), md_lookup, c->dirmgr,
                      clock_wall_s(c->clock), &r->nl) != CHIVE_OK ||
       nodelist_size(r->nl) > MAX_NODES) {
@@ -276,17 +426,24 @@ main(int argc, char **argv)
   static run_t r;
   r.want = 100;
   r.parallel = 4;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--kill-guard")) {
+      r.kill_guard = true;
+      continue;
+    }
     uint64_t v;
-    if (parse_u64(argv[i + 1], strlen(argv[i + 1]), 10, 1, MAX_CIRCUITS,
+    if (i + 1 >= argc ||
+        parse_u64(argv[i + 1], strlen(argv[i + 1]), 10, 1, MAX_CIRCUITS,
                   &v) != CHIVE_OK) {
-      fprintf(stderr, "bad number %s\n", argv[i + 1]);
+      fprintf(stderr, "usage: %s [--circuits N] [--parallel P] "
+                      "[--kill-guard]\n", argv[0]);
       return 2;
     }
     if (!strcmp(argv[i], "--circuits"))
       r.want = (int)v;
     else if (!strcmp(argv[i], "--parallel"))
       r.parallel = (int)v;
+    i++;
   }
   const char *net = getenv("CHIVE_TESTNET_DIR");
   if (!net) {
@@ -326,6 +483,23 @@ main(int argc, char **argv)
   event_base_dispatch(r.base);
 
   int rv = 0;
+  if (r.kill_guard) {
+    printf("before the kill: %d circuits built, %d failed\n",
+           r.gk_phase_ok[0], r.gk_phase_fail[0]);
+    printf("after the kill:  %d circuits built, %d failed, %d launched "
+           "through the dead guard\n",
+           r.gk_phase_ok[1], r.gk_phase_fail[1], r.gk_same_guard_after);
+    /* The dead relay stays in the consensus until the authorities notice,
+     * so circuits that pick it as middle or exit still fail (as with tor);
+     * what matters is that the client stops using it as its guard and
+     * keeps building. */
+    int ok = r.gk_killed && r.gk_phase_ok[0] >= GK_BEFORE - 1 &&
+             r.gk_same_guard_after <= 2 && r.gk_phase_ok[1] >= GK_AFTER / 2;
+    chive_client_free(r.client);
+    event_base_free(r.base);
+    printf("%d passed, %d failed\n", ok, !ok);
+    return ok ? 0 : 1;
+  }
   printf("circuits: %d built and proven, %d failed\n", r.n_ok, r.n_failed);
   if (r.n_ok > 0) {
     qsort(r.build_us, (size_t)r.n_ok, sizeof(uint64_t), cmp_u64);
