@@ -13,12 +13,11 @@ Checks, each bounded in time:
      up to "Bootstrapped 100% (done): Done" (directory, then a first
      three-hop circuit);
   2. the DataDirectory then holds cached-microdesc-consensus, cached-certs
-     and cached-microdescs, and the consensus file is the one the
-     authorities serve (same valid-after line or a newer one);
+     cached-microdescs and the guard state file;
   3. SIGINT makes chive exit cleanly (exit status 0) within 10 s;
-  4. a second start with the same DataDirectory reaches enough_dirinfo
-     from the cache (it logs that it loaded the cache) before any
-     directory download finishes.
+  4. a second start with the same DataDirectory loads its guards and
+     reaches enough_dirinfo from the cache before any directory download
+     finishes, then 100%.
 """
 
 import os
@@ -119,7 +118,7 @@ def main():
 
     # 2. the cache
     for name in ("cached-microdesc-consensus", "cached-certs",
-                 "cached-microdescs"):
+                 "cached-microdescs", "state"):
         path = os.path.join(data, name)
         if not os.path.isfile(path) or os.path.getsize(path) == 0:
             fail("DataDirectory lacks %s" % name)
@@ -138,6 +137,8 @@ def main():
     dt, text = wait_for(log2, r"Bootstrapped 100% \(done\): Done", p,
                         BOOTSTRAP_TIMEOUT)
     say("warm start reached 100%% (done) in %.2f s" % dt)
+    if "Loaded the guard state" not in text:
+        fail("warm start did not load the guard state file")
     before = text[:text.index("Bootstrapped 75% (enough_dirinfo)")]
     if "Directory response" in before:
         fail("warm start downloaded directory documents before reaching "
