@@ -160,6 +160,7 @@ struct dirmgr_t {
   dircache_buf_t md_unsaved;
   bool md_file_dirty;
   bool md_cache_loaded;
+  bool in_load_cache; /**< inside dirmgr_load_cache() */
   uint64_t last_flush_ms;
 
   bool proto_ok;
@@ -1266,7 +1267,10 @@ commit_consensus(dirmgr_t *m, ns_consensus_t *c, const uint8_t *body,
 
   if (md_compact(m))
     log_info(m->log, LD_DIR | LD_MM, "Could not compact the md store.");
-  if (!m->md_cache_loaded)
+  /* A consensus from the network: mds from the cache first (a cached
+   * consensus is followed by dirmgr_load_cache() itself, once the
+   * consensus text is freed, to keep the peak lower). */
+  if (!m->md_cache_loaded && !m->in_load_cache)
     load_md_cache(m);
   for (size_t i = 0; i < n; i++) {
     if (md_find(m, c->routers[i].digest))
@@ -1294,11 +1298,15 @@ commit_consensus(dirmgr_t *m, ns_consensus_t *c, const uint8_t *body,
                "Using a consensus that expired at %s (less than 24 hours "
                "ago) while fetching a newer one.",
                fmt_time(c->valid_until, va, sizeof(va)));
-  if (first)
+  if (first && m->in_load_cache)
     log_notice(m->log, LD_DIR,
-               "%s a consensus valid after %s with %zu relays; we have "
+               "Loaded a consensus valid after %s with %zu relays from the "
+               "cache.",
+               fmt_time(c->valid_after, va, sizeof(va)), n);
+  else if (first)
+    log_notice(m->log, LD_DIR,
+               "Received a consensus valid after %s with %zu relays; we have "
                "%zu of their microdescriptors.",
-               from_cache ? "Loaded" : "Received",
                fmt_time(c->valid_after, va, sizeof(va)), n, m->n_have);
   else
     log_info(m->log, LD_DIR,
@@ -1307,7 +1315,8 @@ commit_consensus(dirmgr_t *m, ns_consensus_t *c, const uint8_t *body,
              fmt_time(m->next_fetch_wall, nf, sizeof(nf)));
   update_enough(m);
   fire(m, DIRMGR_EV_CONSENSUS);
-  log_progress(m);
+  if (!m->in_load_cache)
+    log_progress(m);
 }
 
 typedef enum { PV_COMMITTED, PV_NEED_CERTS, PV_REJECTED } pv_t;
@@ -1567,8 +1576,18 @@ dirmgr_load_cache(dirmgr_t *m)
   e = dircache_read(m->cache_dir, DIRCACHE_CONSENSUS_FILE,
                     DIRCACHE_MAX_CONSENSUS_LEN, &buf, &len);
   if (e == CHIVE_OK) {
+    m->in_load_cache = true;
     (void)accept_consensus_body(m, buf, len, true, NULL);
+    m->in_load_cache = false;
     chive_free(buf);
+    if (m->cons && !m->md_cache_loaded) {
+      load_md_cache(m);
+      for (size_t i = 0; i < m->cons->n_routers; i++)
+        if (md_find(m, m->cons->routers[i].digest))
+          set_state(m, i, MD_HAVE);
+      update_enough(m);
+      log_progress(m);
+    }
   } else if (e != CHIVE_ERR_NOTFOUND) {
     log_notice(m->log, LD_DIR, "Discarding %s: %s.", DIRCACHE_CONSENSUS_FILE,
                chive_err_str(e));

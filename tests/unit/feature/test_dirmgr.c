@@ -447,8 +447,11 @@ test_bootstrap_realnet(void)
   fprintf(stderr,
           "  realnet-A bootstrap: %zu mds in %zu requests, %.0f ms "
           "(parse+verify+store), READY dirmgr holds %zu heap bytes "
-          "(dirmgr_bytes %zu)\n",
-          have, w.n_md_req, t1 - t0, mem1 - mem0, dirmgr_bytes(m));
+          "(dirmgr_bytes %zu; consensus %zu)\n",
+          have, w.n_md_req, t1 - t0, mem1 - mem0, dirmgr_bytes(m),
+          ns_consensus_bytes(dirmgr_consensus(m)));
+  T_EQ_UINT(dirmgr_bytes(m), mem1 - mem0);
+  T_ASSERT(mem1 - mem0 < (size_t)8 << 20); /* the full-network target */
   /* Time passes: the consensus fetch comes due. */
   fakeclock_advance_ms(&fc, nx);
   T_EQ_UINT(dirmgr_poll(m, r, MAX_POLL), 1);
@@ -810,10 +813,13 @@ test_cache_roundtrip(void)
   /* Restart: everything from disk, not a single request. */
   dirmgr_config_t cfg;
   init_cfg(&cfg, &w, &fc, lg, dir);
+  size_t mem0 = chive_mem_in_use();
+  chive_mem_reset_peak();
   double t0 = wall_ms();
   T_OK(dirmgr_new(&cfg, &m));
   T_OK(dirmgr_load_cache(m));
   double t1 = wall_ms();
+  size_t peak = chive_mem_peak() - mem0, held = chive_mem_in_use() - mem0;
   T_EQ_INT(dirmgr_phase(m), DIRMGR_READY);
   size_t have, want;
   dirmgr_md_progress(m, &have, &want);
@@ -822,8 +828,10 @@ test_cache_roundtrip(void)
   T_ASSERT(dirmgr_next_poll_ms(m) > 3600u * 1000u / 2);
   T_ASSERT(strstr(lc.text, "Loaded a consensus"));
   T_EQ_INT(lc.n_warn, 1); /* the 2017 protocol requirement, once */
-  fprintf(stderr, "  cache load (consensus + 9 certs + 6596 mds): %.0f ms\n",
-          t1 - t0);
+  fprintf(stderr,
+          "  cache load (consensus + 9 certs + 6596 mds): %.0f ms, heap "
+          "peak %zu, held %zu bytes\n",
+          t1 - t0, peak, held);
   dirmgr_free(m);
 
   /* 20 h after valid-until: reasonably live, usable, refreshed at once. */
