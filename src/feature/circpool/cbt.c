@@ -57,30 +57,27 @@ clamp_u32(int64_t v, uint32_t lo, uint32_t hi)
 static void
 params_clamp(cbt_params_t *p)
 {
-  p->num_modes = clamp_u32(p->num_modes, CBT_NUM_MODES_MIN,
-                           CBT_NUM_MODES_MAX);
-  p->recent_count = clamp_u32(p->recent_count, CBT_RECENT_COUNT_MIN,
-                              CBT_RECENT_COUNT_MAX);
-  p->max_timeouts = clamp_u32(p->max_timeouts, CBT_MAX_TIMEOUTS_MIN,
-                              CBT_MAX_TIMEOUTS_MAX);
-  p->min_circs = clamp_u32(p->min_circs, CBT_MIN_CIRCS_MIN,
-                           CBT_MIN_CIRCS_MAX);
-  p->quantile_pct = clamp_u32(p->quantile_pct, CBT_QUANTILE_PCT_MIN,
-                              CBT_QUANTILE_PCT_MAX);
+  p->num_modes = clamp_u32(p->num_modes, CBT_NUM_MODES_MIN, CBT_NUM_MODES_MAX);
+  p->recent_count =
+      clamp_u32(p->recent_count, CBT_RECENT_COUNT_MIN, CBT_RECENT_COUNT_MAX);
+  p->max_timeouts =
+      clamp_u32(p->max_timeouts, CBT_MAX_TIMEOUTS_MIN, CBT_MAX_TIMEOUTS_MAX);
+  p->min_circs = clamp_u32(p->min_circs, CBT_MIN_CIRCS_MIN, CBT_MIN_CIRCS_MAX);
+  p->quantile_pct =
+      clamp_u32(p->quantile_pct, CBT_QUANTILE_PCT_MIN, CBT_QUANTILE_PCT_MAX);
   /* "Min: Value of cbtquantile parameter" */
-  p->close_quantile_pct = clamp_u32(p->close_quantile_pct, p->quantile_pct,
-                                    CBT_QUANTILE_PCT_MAX);
-  p->test_freq_s = clamp_u32(p->test_freq_s, CBT_TEST_FREQ_S_MIN,
-                             CBT_PARAM_INT_MAX);
-  p->min_timeout_ms = clamp_u32(p->min_timeout_ms, CBT_MIN_TIMEOUT_MS_MIN,
-                                CBT_PARAM_INT_MAX);
+  p->close_quantile_pct =
+      clamp_u32(p->close_quantile_pct, p->quantile_pct, CBT_QUANTILE_PCT_MAX);
+  p->test_freq_s =
+      clamp_u32(p->test_freq_s, CBT_TEST_FREQ_S_MIN, CBT_PARAM_INT_MAX);
+  p->min_timeout_ms =
+      clamp_u32(p->min_timeout_ms, CBT_MIN_TIMEOUT_MS_MIN, CBT_PARAM_INT_MAX);
   /* "Min: Value of cbtmintimeout" */
-  p->initial_timeout_ms = clamp_u32(p->initial_timeout_ms,
-                                    p->min_timeout_ms, CBT_PARAM_INT_MAX);
+  p->initial_timeout_ms =
+      clamp_u32(p->initial_timeout_ms, p->min_timeout_ms, CBT_PARAM_INT_MAX);
   p->learn_timeout_s = clamp_u32(p->learn_timeout_s, CBT_LEARN_TIMEOUT_S_MIN,
                                  CBT_LEARN_TIMEOUT_S_MAX);
-  p->max_open_circs = clamp_u32(p->max_open_circs, 0,
-                                CBT_MAX_OPEN_CIRCS_MAX);
+  p->max_open_circs = clamp_u32(p->max_open_circs, 0, CBT_MAX_OPEN_CIRCS_MAX);
 }
 
 /* see cbt.h */
@@ -115,37 +112,37 @@ param_get(cbt_param_get_fn get, void *arg, const char *name, uint32_t def)
 
 /* see cbt.h */
 void
-cbt_params_from_consensus(cbt_params_t *out, cbt_param_get_fn get,
-                          void *arg)
+cbt_params_from_consensus(cbt_params_t *out, cbt_param_get_fn get, void *arg)
 {
   cbt_params_t p;
   cbt_params_default(&p);
   /* path-spec §2.4.6 */
   p.disabled = param_get(get, arg, "cbtdisabled", 0) >= 1;
-  p.num_modes = clamp_u32(param_get(get, arg, "cbtnummodes", p.num_modes),
-                          0, UINT32_MAX);
+  p.num_modes = clamp_u32(param_get(get, arg, "cbtnummodes", p.num_modes), 0,
+                          UINT32_MAX);
   p.recent_count = clamp_u32(
-    param_get(get, arg, "cbtrecentcount", p.recent_count), 0, UINT32_MAX);
+      param_get(get, arg, "cbtrecentcount", p.recent_count), 0, UINT32_MAX);
   p.max_timeouts = clamp_u32(
-    param_get(get, arg, "cbtmaxtimeouts", p.max_timeouts), 0, UINT32_MAX);
-  p.min_circs = clamp_u32(param_get(get, arg, "cbtmincircs", p.min_circs),
-                          0, UINT32_MAX);
+      param_get(get, arg, "cbtmaxtimeouts", p.max_timeouts), 0, UINT32_MAX);
+  p.min_circs = clamp_u32(param_get(get, arg, "cbtmincircs", p.min_circs), 0,
+                          UINT32_MAX);
   p.quantile_pct = clamp_u32(
-    param_get(get, arg, "cbtquantile", p.quantile_pct), 0, UINT32_MAX);
+      param_get(get, arg, "cbtquantile", p.quantile_pct), 0, UINT32_MAX);
   p.close_quantile_pct =
-    clamp_u32(param_get(get, arg, "cbtclosequantile", p.close_quantile_pct),
-              0, UINT32_MAX);
-  p.test_freq_s = clamp_u32(
-    param_get(get, arg, "cbttestfreq", p.test_freq_s), 0, UINT32_MAX);
+      clamp_u32(param_get(get, arg, "cbtclosequantile", p.close_quantile_pct),
+                0, UINT32_MAX);
+  p.test_freq_s = clamp_u32(param_get(get, arg, "cbttestfreq", p.test_freq_s),
+                            0, UINT32_MAX);
   p.min_timeout_ms = clamp_u32(
-    param_get(get, arg, "cbtmintimeout", p.min_timeout_ms), 0, UINT32_MAX);
+      param_get(get, arg, "cbtmintimeout", p.min_timeout_ms), 0, UINT32_MAX);
   p.initial_timeout_ms =
-    clamp_u32(param_get(get, arg, "cbtinitialtimeout", p.initial_timeout_ms),
-              0, UINT32_MAX);
-  p.learn_timeout_s = clamp_u32(
-    param_get(get, arg, "cbtlearntimeout", p.learn_timeout_s), 0, UINT32_MAX);
+      clamp_u32(param_get(get, arg, "cbtinitialtimeout", p.initial_timeout_ms),
+                0, UINT32_MAX);
+  p.learn_timeout_s =
+      clamp_u32(param_get(get, arg, "cbtlearntimeout", p.learn_timeout_s), 0,
+                UINT32_MAX);
   p.max_open_circs = clamp_u32(
-    param_get(get, arg, "cbtmaxopencircs", p.max_open_circs), 0, UINT32_MAX);
+      param_get(get, arg, "cbtmaxopencircs", p.max_open_circs), 0, UINT32_MAX);
   params_clamp(&p);
   *out = p;
 }
@@ -391,8 +388,8 @@ network_reset(cbt_t *cbt)
 {
   uint32_t initial = cbt->params.initial_timeout_ms;
   uint32_t cap = initial > CBT_DOUBLED_TIMEOUT_MAX_MS
-                   ? initial
-                   : CBT_DOUBLED_TIMEOUT_MAX_MS;
+                     ? initial
+                     : CBT_DOUBLED_TIMEOUT_MAX_MS;
   uint32_t fallback = initial;
   if (cbt->timeout_ms >= initial) {
     uint64_t doubled = (uint64_t)cbt->timeout_ms * 2u;
@@ -553,9 +550,8 @@ cbt_save(const cbt_t *cbt, char *buf, size_t buf_len, size_t *len_out)
   if (buf_len == 0)
     return CHIVE_ERR_LIMIT;
   for (size_t i = 0; i < n_bins; i++) {
-    int r = snprintf(buf + off, buf_len - off, "%s %u %u\n",
-                     CBT_STATE_KEYWORD, (unsigned)bins[i].bin_ms,
-                     (unsigned)bins[i].count);
+    int r = snprintf(buf + off, buf_len - off, "%s %u %u\n", CBT_STATE_KEYWORD,
+                     (unsigned)bins[i].bin_ms, (unsigned)bins[i].count);
     if (r < 0 || (size_t)r >= buf_len - off) {
       buf[off] = '\0';
       return CHIVE_ERR_LIMIT;

@@ -96,11 +96,11 @@ typedef uint32_t (*cbt_rand_fn)(void *arg, uint32_t bound);
 
 /** What a state change did, for the caller to log or report. */
 typedef enum cbt_update_t {
-  CBT_UPDATE_NONE = 0,    /**< Recorded; the timeouts did not change. */
-  CBT_UPDATE_COMPUTED,    /**< Timeouts recomputed from the history. */
-  CBT_UPDATE_RESET,       /**< Too many recent timeouts: history gone,
-                           * timeout back to cbtinitialtimeout (or
-                           * doubled) -- path-spec §2.4.5. */
+  CBT_UPDATE_NONE = 0, /**< Recorded; the timeouts did not change. */
+  CBT_UPDATE_COMPUTED, /**< Timeouts recomputed from the history. */
+  CBT_UPDATE_RESET,    /**< Too many recent timeouts: history gone,
+                        * timeout back to cbtinitialtimeout (or
+                        * doubled) -- path-spec §2.4.5. */
 } cbt_update_t;
 
 /** One histogram bin: its midpoint and how many build times fell in it. */
@@ -111,28 +111,28 @@ typedef struct cbt_bin_t {
 
 /** Figures for metrics and the control port's BUILDTIMEOUT_SET event. */
 typedef struct cbt_stats_t {
-  uint32_t timeout_ms;     /**< Usage timeout in effect. */
-  uint32_t close_ms;       /**< Close timeout in effect. */
-  uint32_t n_observed;     /**< Build times in the ring buffer. */
-  bool have_estimate;      /**< Timeouts come from a fitted curve. */
-  double xm_ms;            /**< Pareto Xm of the last fit (0 if none). */
-  double alpha;            /**< Pareto alpha of the last fit (0 if none). */
-  uint32_t n_recent;       /**< Outcomes in the recent window. */
+  uint32_t timeout_ms;        /**< Usage timeout in effect. */
+  uint32_t close_ms;          /**< Close timeout in effect. */
+  uint32_t n_observed;        /**< Build times in the ring buffer. */
+  bool have_estimate;         /**< Timeouts come from a fitted curve. */
+  double xm_ms;               /**< Pareto Xm of the last fit (0 if none). */
+  double alpha;               /**< Pareto alpha of the last fit (0 if none). */
+  uint32_t n_recent;          /**< Outcomes in the recent window. */
   uint32_t n_recent_timeouts; /**< Of which timed out. */
-  uint64_t n_builds_total; /**< Build times ever recorded. */
-  uint64_t n_timeouts_total; /**< Timeouts ever recorded. */
-  uint64_t n_resets;       /**< Network-change resets (§2.4.5). */
+  uint64_t n_builds_total;    /**< Build times ever recorded. */
+  uint64_t n_timeouts_total;  /**< Timeouts ever recorded. */
+  uint64_t n_resets;          /**< Network-change resets (§2.4.5). */
 } cbt_stats_t;
 
 /** Estimator state.  Caller-allocated; fields are private. */
 typedef struct cbt_t {
   cbt_params_t params;
   uint32_t build_times_ms[CBT_NCIRCUITS_TO_OBSERVE]; /**< Ring buffer. */
-  uint32_t next_idx;      /**< Ring slot written next. */
-  uint32_t n_times;       /**< Valid entries, <= CBT_NCIRCUITS_TO_OBSERVE */
+  uint32_t next_idx; /**< Ring slot written next. */
+  uint32_t n_times;  /**< Valid entries, <= CBT_NCIRCUITS_TO_OBSERVE */
   uint8_t recent[CBT_RECENT_COUNT_MAX]; /**< 1 = timed out, ring. */
-  uint32_t recent_idx;    /**< Window slot written next. */
-  uint32_t n_recent;      /**< Valid window entries. */
+  uint32_t recent_idx;                  /**< Window slot written next. */
+  uint32_t n_recent;                    /**< Valid window entries. */
   uint32_t n_recent_timeouts;
   uint32_t timeout_ms;
   uint32_t close_ms;
@@ -242,8 +242,7 @@ CHIVE_MUST_CHECK chive_err_t cbt_save(const cbt_t *cbt, char *buf,
  * CircuitBuildTimeBin line (wrong field count, bad number, a value out
  * of range, a NUL byte), CHIVE_ERR_LIMIT for text longer than
  * CBT_STATE_TEXT_MAX_LEN, CHIVE_ERR_INVAL for a NULL <b>rand</b>. */
-CHIVE_MUST_CHECK chive_err_t cbt_load(cbt_t *cbt, const char *text,
-                                      size_t len, cbt_rand_fn rand,
-                                      void *rand_arg);
+CHIVE_MUST_CHECK chive_err_t cbt_load(cbt_t *cbt, const char *text, size_t len,
+                                      cbt_rand_fn rand, void *rand_arg);
 
 #endif /* !defined(CHIVE_FEATURE_CIRCPOOL_CBT_H) */

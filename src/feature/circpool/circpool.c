@@ -21,10 +21,10 @@
 
 /** One circuit the owner registered. */
 typedef struct circ_rec_t {
-  void *handle;           /**< Owner's; never dereferenced. */
+  void *handle; /**< Owner's; never dereferenced. */
   circpool_state_t state;
-  bool dirty;             /**< Has carried a stream. */
-  bool has_iso;           /**< iso[] holds the reserved/adopted key. */
+  bool dirty;   /**< Has carried a stream. */
+  bool has_iso; /**< iso[] holds the reserved/adopted key. */
   uint8_t iso_len;
   uint32_t n_streams;
   uint64_t created_ms;
@@ -124,9 +124,8 @@ circpool_strategy_check(const circpool_strategy_t *s)
 
 /* see circpool.h */
 chive_err_t
-circpool_new(const circpool_strategy_t *s,
-             circpool_exit_allows_fn exit_allows, void *arg,
-             uint64_t now_ms, circpool_t **out)
+circpool_new(const circpool_strategy_t *s, circpool_exit_allows_fn exit_allows,
+             void *arg, uint64_t now_ms, circpool_t **out)
 {
   circpool_strategy_t strat;
   if (s)
@@ -224,15 +223,15 @@ static bool
 rec_is_expired(const circpool_t *pool, const circ_rec_t *r, uint64_t now)
 {
   return r->dirty && elapsed_ms(now, r->dirty_since_ms) >=
-                       s_to_ms(pool->strat.dirtiness_s);
+                         s_to_ms(pool->strat.dirtiness_s);
 }
 
 /** Never used and older than idle_timeout_s: due to be closed. */
 static bool
 rec_is_idle_old(const circpool_t *pool, const circ_rec_t *r, uint64_t now)
 {
-  return !r->dirty && elapsed_ms(now, r->created_ms) >=
-                        s_to_ms(pool->strat.idle_timeout_s);
+  return !r->dirty &&
+         elapsed_ms(now, r->created_ms) >= s_to_ms(pool->strat.idle_timeout_s);
 }
 
 /** Clean, unreserved and not about to be closed: counts towards the
@@ -363,9 +362,8 @@ circpool_note_port_used(circpool_t *pool, uint16_t port, uint64_t now_ms)
     if (pool->ports[i].last_ms < pool->ports[lru].last_ms)
       lru = i;
   }
-  size_t slot = pool->n_ports < CIRCPOOL_MAX_PREDICTED_PORTS
-                  ? pool->n_ports++
-                  : lru;
+  size_t slot =
+      pool->n_ports < CIRCPOOL_MAX_PREDICTED_PORTS ? pool->n_ports++ : lru;
   pool->ports[slot].port = port;
   pool->ports[slot].last_ms = now_ms;
 }
@@ -373,16 +371,16 @@ circpool_note_port_used(circpool_t *pool, uint16_t port, uint64_t now_ms)
 /** Remember that key <b>iso</b> asked for <b>port</b> now (only when
  * per-isolation sub-pools are on: otherwise keep no key history). */
 static void
-iso_note(circpool_t *pool, const uint8_t *iso, size_t iso_len,
-         uint16_t port, uint64_t now)
+iso_note(circpool_t *pool, const uint8_t *iso, size_t iso_len, uint16_t port,
+         uint64_t now)
 {
   if (pool->strat.per_iso_min == 0)
     return;
   size_t lru = 0;
   for (size_t i = 0; i < pool->n_isos; i++) {
     iso_ent_t *e = &pool->isos[i];
-    if (e->len == iso_len && (iso_len == 0 || fast_memeq(e->key, iso,
-                                                         iso_len))) {
+    if (e->len == iso_len &&
+        (iso_len == 0 || fast_memeq(e->key, iso, iso_len))) {
       e->last_ms = now > e->last_ms ? now : e->last_ms;
       if (port)
         e->port = port;
@@ -443,11 +441,11 @@ launch_room(const circpool_t *pool)
 {
   size_t building = count_building(pool);
   size_t room_b = pool->strat.max_building > building
-                    ? pool->strat.max_building - building
-                    : 0;
+                      ? pool->strat.max_building - building
+                      : 0;
   size_t room_t = pool->strat.max_total > pool->n_recs
-                    ? pool->strat.max_total - pool->n_recs
-                    : 0;
+                      ? pool->strat.max_total - pool->n_recs
+                      : 0;
   return room_b < room_t ? room_b : room_t;
 }
 
@@ -517,9 +515,8 @@ wants_predicted(circpool_t *pool, uint64_t now, circpool_launch_t *out,
           exit_allows(pool, r->handle, pool->ports[p].port))
         covered++;
     }
-    deficit[p] = pool->strat.min_clean > covered
-                   ? pool->strat.min_clean - covered
-                   : 0;
+    deficit[p] =
+        pool->strat.min_clean > covered ? pool->strat.min_clean - covered : 0;
   }
   size_t n_out = 0;
   while (n_out < budget && n_spare < pool->strat.max_clean) {
@@ -810,8 +807,8 @@ circpool_to_close(circpool_t *pool, uint64_t now_ms, void **out, size_t max)
 
 /* see circpool.h */
 bool
-circpool_get_info(const circpool_t *pool, const void *handle,
-                  uint64_t now_ms, circpool_info_t *out)
+circpool_get_info(const circpool_t *pool, const void *handle, uint64_t now_ms,
+                  circpool_info_t *out)
 {
   const circ_rec_t *r = rec_find(pool, handle);
   if (!r)

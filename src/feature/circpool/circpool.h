@@ -157,8 +157,8 @@ typedef enum circpool_state_t {
 typedef struct circpool_info_t {
   circpool_state_t state;
   bool dirty;
-  bool expired;  /**< Dirty for at least dirtiness_s. */
-  bool has_iso;  /**< Reserved for, or adopted, an isolation key. */
+  bool expired; /**< Dirty for at least dirtiness_s. */
+  bool has_iso; /**< Reserved for, or adopted, an isolation key. */
   uint32_t n_streams;
   uint64_t created_ms;
   uint64_t dirty_since_ms; /**< 0 while clean. */
@@ -168,11 +168,11 @@ typedef struct circpool_info_t {
 typedef struct circpool_stats_t {
   uint32_t n_building;
   uint32_t n_open_clean;
-  uint32_t n_open_dirty;   /**< Including expired ones. */
+  uint32_t n_open_dirty; /**< Including expired ones. */
   uint32_t n_open_expired;
   uint32_t n_closing;
-  uint32_t n_total;        /**< All records. */
-  uint32_t n_streams;      /**< Streams attached now. */
+  uint32_t n_total;   /**< All records. */
+  uint32_t n_streams; /**< Streams attached now. */
   uint32_t n_predicted_ports;
   uint32_t n_iso_keys;
   bool in_backoff;
@@ -182,7 +182,7 @@ typedef struct circpool_stats_t {
   uint64_t n_failed;
   uint64_t n_closed;
   uint64_t n_streams_attached;
-  uint64_t n_close_requests;  /**< Circuits returned by to_close. */
+  uint64_t n_close_requests; /**< Circuits returned by to_close. */
 } circpool_stats_t;
 
 /** Fill *<b>out</b> with the defaults (CIRCPOOL_DEFAULT_*). */
@@ -221,8 +221,7 @@ const circpool_strategy_t *circpool_strategy(const circpool_t *pool);
 /** Note that a stream to <b>port</b> was requested (tor's
  * rep_hist_note_used_port): the port is predicted for prediction_s from
  * <b>now_ms</b>.  Port 0 is ignored. */
-void circpool_note_port_used(circpool_t *pool, uint16_t port,
-                             uint64_t now_ms);
+void circpool_note_port_used(circpool_t *pool, uint16_t port, uint64_t now_ms);
 
 /** Write up to <b>max</b> currently predicted ports (most recently used
  * first) to <b>out</b>; return how many are predicted. */

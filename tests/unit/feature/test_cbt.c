@@ -90,8 +90,8 @@ params_eq(const cbt_params_t *a, const cbt_params_t *b)
 {
   return a->disabled == b->disabled && a->num_modes == b->num_modes &&
          a->recent_count == b->recent_count &&
-         a->max_timeouts == b->max_timeouts &&
-         a->min_circs == b->min_circs && a->quantile_pct == b->quantile_pct &&
+         a->max_timeouts == b->max_timeouts && a->min_circs == b->min_circs &&
+         a->quantile_pct == b->quantile_pct &&
          a->close_quantile_pct == b->close_quantile_pct &&
          a->test_freq_s == b->test_freq_s &&
          a->min_timeout_ms == b->min_timeout_ms &&
@@ -138,16 +138,14 @@ test_cbt_params_from_consensus(void)
   T_ASSERT(params_eq(&p, &d));
 
   const kv_t items[] = {
-    {"cbtnummodes", 50},        /* > max 20 */
-    {"cbtquantile", 5},         /* < min 10 */
-    {"cbtclosequantile", 3},    /* < cbtquantile */
-    {"cbtmintimeout", 2000},
-    {"cbtinitialtimeout", 500}, /* < cbtmintimeout */
-    {"cbtrecentcount", -7},     /* < min 3 */
-    {"cbtmaxopencircs", 99},    /* > max 14 */
-    {"cbtlearntimeout", 120},
-    {"cbtdisabled", 1},
-    {"unrelated", 5},
+      {"cbtnummodes", 50},                                  /* > max 20 */
+      {"cbtquantile", 5},                                   /* < min 10 */
+      {"cbtclosequantile", 3},                              /* < cbtquantile */
+      {"cbtmintimeout", 2000},  {"cbtinitialtimeout", 500}, /* < cbtmintimeout
+                                                             */
+      {"cbtrecentcount", -7},                               /* < min 3 */
+      {"cbtmaxopencircs", 99},                              /* > max 14 */
+      {"cbtlearntimeout", 120}, {"cbtdisabled", 1},         {"unrelated", 5},
   };
   kv_table_t t = {items, CHIVE_ARRAY_LEN(items)};
   cbt_params_from_consensus(&p, kv_get, &t);
@@ -208,8 +206,8 @@ done:
 /* Learn from n samples of Pareto(xm, alpha) with <b>params</b>; check the
  * timeout against the true quantile within <b>tol</b>. */
 static bool
-fit_case(uint64_t seed, double xm, double alpha, unsigned n_modes,
-         double tol, cbt_stats_t *st_out)
+fit_case(uint64_t seed, double xm, double alpha, unsigned n_modes, double tol,
+         cbt_stats_t *st_out)
 {
   cbt_params_t p;
   cbt_params_default(&p);
@@ -223,10 +221,11 @@ fit_case(uint64_t seed, double xm, double alpha, unsigned n_modes,
   cbt_get_stats(&cbt, st_out);
   double want = pareto_quantile(xm, alpha, 0.80);
   if (!within(cbt_timeout_ms(&cbt), want, tol)) {
-    fprintf(stderr, "  seed %llu xm %.0f alpha %.2f modes %u: timeout %u "
-            "want %.0f (Xm %.1f alpha %.3f)\n", (unsigned long long)seed, xm,
-            alpha, n_modes, cbt_timeout_ms(&cbt), want, st_out->xm_ms,
-            st_out->alpha);
+    fprintf(stderr,
+            "  seed %llu xm %.0f alpha %.2f modes %u: timeout %u "
+            "want %.0f (Xm %.1f alpha %.3f)\n",
+            (unsigned long long)seed, xm, alpha, n_modes, cbt_timeout_ms(&cbt),
+            want, st_out->xm_ms, st_out->alpha);
     return false;
   }
   return true;
@@ -363,8 +362,8 @@ test_cbt_xm_modes(void)
   /* Bins: 30 (count 3), 50 (count 5), 70 (count 3), 90 (count 1).
    * Modes: bin 50 (5), then bin 30 over 70 on the tie.
    * Xm = (505*5 + 305*3) / 8. */
-  const uint32_t v[] = {301, 305, 309, 500, 501, 502, 503, 509,
-                        700, 705, 709, 900};
+  const uint32_t v[] = {301, 305, 309, 500, 501, 502,
+                        503, 509, 700, 705, 709, 900};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(v); i++)
     (void)cbt_add_build_time(&cbt, v[i]);
   cbt_stats_t st;
@@ -659,15 +658,14 @@ test_cbt_load_state_file(void)
   cbt_init(&cbt, NULL);
   prng_t r = {5};
   /* Other state-file lines are ignored; CRLF and extra blanks are fine. */
-  const char *text =
-    "# Tor state file\n"
-    "EntryGuard foo 0123\n"
-    "CircuitBuildAbandonedCount 0\n"
-    "CircuitBuildTimeBinX 1 2\n"
-    "CircuitBuildTimeBin 305 60\r\n"
-    "CircuitBuildTimeBin\t415  30  \n"
-    "\n"
-    "CircuitBuildTimeBin 1005 10"; /* no final newline */
+  const char *text = "# Tor state file\n"
+                     "EntryGuard foo 0123\n"
+                     "CircuitBuildAbandonedCount 0\n"
+                     "CircuitBuildTimeBinX 1 2\n"
+                     "CircuitBuildTimeBin 305 60\r\n"
+                     "CircuitBuildTimeBin\t415  30  \n"
+                     "\n"
+                     "CircuitBuildTimeBin 1005 10"; /* no final newline */
   T_OK(cbt_load(&cbt, text, strlen(text), prng_rand_fn, &r));
   T_EQ_UINT(cbt_n_observed(&cbt), 100);
   T_ASSERT(cbt_timeout_ms(&cbt) < 60000); /* 100 = cbtmincircs: fitted */
@@ -717,21 +715,20 @@ test_cbt_load_errors(void)
   cbt_t before;
   memcpy(&before, &cbt, sizeof(before));
   static const char *const bad[] = {
-    "CircuitBuildTimeBin\n",
-    "CircuitBuildTimeBin 205\n",
-    "CircuitBuildTimeBin 205 3 4\n",
-    "CircuitBuildTimeBin -205 3\n",
-    "CircuitBuildTimeBin 205 -3\n",
-    "CircuitBuildTimeBin 0x20 3\n",
-    "CircuitBuildTimeBin 205 3x\n",
-    "CircuitBuildTimeBin 2147483648 1\n", /* > INT32_MAX ms */
-    "CircuitBuildTimeBin 205 4294967296\n",
-    "CircuitBuildTimeBin 205 3\nCircuitBuildTimeBin 1 \n",
-    "CircuitBuildTimeBin 1.5 3\n",
+      "CircuitBuildTimeBin\n",
+      "CircuitBuildTimeBin 205\n",
+      "CircuitBuildTimeBin 205 3 4\n",
+      "CircuitBuildTimeBin -205 3\n",
+      "CircuitBuildTimeBin 205 -3\n",
+      "CircuitBuildTimeBin 0x20 3\n",
+      "CircuitBuildTimeBin 205 3x\n",
+      "CircuitBuildTimeBin 2147483648 1\n", /* > INT32_MAX ms */
+      "CircuitBuildTimeBin 205 4294967296\n",
+      "CircuitBuildTimeBin 205 3\nCircuitBuildTimeBin 1 \n",
+      "CircuitBuildTimeBin 1.5 3\n",
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(bad); i++) {
-    chive_err_t err = cbt_load(&cbt, bad[i], strlen(bad[i]), prng_rand_fn,
-                               &r);
+    chive_err_t err = cbt_load(&cbt, bad[i], strlen(bad[i]), prng_rand_fn, &r);
     if (err != CHIVE_ERR_PROTO)
       fprintf(stderr, "  case %zu: %d\n", i, (int)err);
     T_EQ_INT(err, CHIVE_ERR_PROTO);
@@ -815,24 +812,24 @@ done:
 }
 
 static const t_case cases[] = {
-  T_CASE(test_cbt_defaults),
-  T_CASE(test_cbt_params_from_consensus),
-  T_CASE(test_cbt_needs_mincircs),
-  T_CASE(test_cbt_pareto_fit),
-  T_CASE(test_cbt_quantile_param),
-  T_CASE(test_cbt_clamps),
-  T_CASE(test_cbt_xm_modes),
-  T_CASE(test_cbt_timeouts_reset),
-  T_CASE(test_cbt_recent_window),
-  T_CASE(test_cbt_disabled),
-  T_CASE(test_cbt_ring_bounded),
-  T_CASE(test_cbt_hops),
-  T_CASE(test_cbt_save_load_roundtrip),
-  T_CASE(test_cbt_load_state_file),
-  T_CASE(test_cbt_load_errors),
-  T_CASE(test_cbt_load_prefixes),
-  T_CASE(test_cbt_load_mutations),
-  T_END,
+    T_CASE(test_cbt_defaults),
+    T_CASE(test_cbt_params_from_consensus),
+    T_CASE(test_cbt_needs_mincircs),
+    T_CASE(test_cbt_pareto_fit),
+    T_CASE(test_cbt_quantile_param),
+    T_CASE(test_cbt_clamps),
+    T_CASE(test_cbt_xm_modes),
+    T_CASE(test_cbt_timeouts_reset),
+    T_CASE(test_cbt_recent_window),
+    T_CASE(test_cbt_disabled),
+    T_CASE(test_cbt_ring_bounded),
+    T_CASE(test_cbt_hops),
+    T_CASE(test_cbt_save_load_roundtrip),
+    T_CASE(test_cbt_load_state_file),
+    T_CASE(test_cbt_load_errors),
+    T_CASE(test_cbt_load_prefixes),
+    T_CASE(test_cbt_load_mutations),
+    T_END,
 };
 
 T_MAIN(cases)

@@ -6,7 +6,7 @@
 #include "lib/malloc/malloc.h"
 #include "tinytest.h"
 
-#define S(x) ((uint64_t)(x) * 1000u) /* seconds -> ms on the fake clock */
+#define S(x) ((uint64_t)(x)*1000u) /* seconds -> ms on the fake clock */
 
 /* A fake circuit: the handle the pool stores. */
 typedef struct fake_circ_t {
@@ -162,8 +162,7 @@ test_circpool_initial_port80(void)
   T_OK(circpool_circuit_launched(pool, &b, &req[1], S(100)));
   T_EQ_UINT(circpool_wants(pool, S(101), req, 8), 0);
   /* Building circuits take no streams. */
-  T_ASSERT(circpool_get_for_stream(pool, 80, U1, sizeof(U1), S(101)) ==
-           NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 80, U1, sizeof(U1), S(101)) == NULL);
   T_ASSERT(circpool_circuit_opened(pool, &a, S(102)));
   T_ASSERT(circpool_circuit_opened(pool, &b, S(102)));
   T_ASSERT(!circpool_circuit_opened(pool, &b, S(102))); /* not building */
@@ -248,9 +247,9 @@ test_circpool_predicted_ports_lru(void)
    * recent. */
   for (uint16_t i = 0; i < 70; i++)
     circpool_note_port_used(pool, (uint16_t)(1000 + i), S(1 + i));
-  T_EQ_UINT(circpool_predicted_ports(pool, S(100), ports,
-                                     CHIVE_ARRAY_LEN(ports)),
-            CIRCPOOL_MAX_PREDICTED_PORTS);
+  T_EQ_UINT(
+      circpool_predicted_ports(pool, S(100), ports, CHIVE_ARRAY_LEN(ports)),
+      CIRCPOOL_MAX_PREDICTED_PORTS);
   T_EQ_UINT(ports[0], 1069);
   T_EQ_UINT(ports[CIRCPOOL_MAX_PREDICTED_PORTS - 1], 1006);
   /* Re-noting a port moves it to the front. */
@@ -325,30 +324,26 @@ test_circpool_limits(void)
            CHIVE_ERR_LIMIT);
   T_EQ_UINT(circpool_wants(pool, S(2), req, 16), 0);
   /* A stream with a new key finds every circuit clean: it adopts one. */
-  T_ASSERT(circpool_get_for_stream(pool, 22, U1, sizeof(U1), S(3)) ==
-           &c[0]);
+  T_ASSERT(circpool_get_for_stream(pool, 22, U1, sizeof(U1), S(3)) == &c[0]);
   /* Another key: c[1] open clean remains. */
-  T_ASSERT(circpool_get_for_stream(pool, 22, U2, sizeof(U2), S(3)) ==
-           &c[1]);
-  T_ASSERT(circpool_get_for_stream(pool, 22, U3, sizeof(U3), S(3)) ==
-           &c[2]);
+  T_ASSERT(circpool_get_for_stream(pool, 22, U2, sizeof(U2), S(3)) == &c[1]);
+  T_ASSERT(circpool_get_for_stream(pool, 22, U3, sizeof(U3), S(3)) == &c[2]);
   /* A fourth key: c[3], c[4] still building -> wait. */
-  T_EQ_INT(circpool_need_for_stream(pool, 22, (const uint8_t *)"k4", 2,
-                                    S(3), &one),
-           CIRCPOOL_NEED_WAIT);
+  T_EQ_INT(
+      circpool_need_for_stream(pool, 22, (const uint8_t *)"k4", 2, S(3), &one),
+      CIRCPOOL_NEED_WAIT);
   T_ASSERT(circpool_circuit_opened(pool, &c[3], S(4)));
   T_ASSERT(circpool_circuit_opened(pool, &c[4], S(4)));
-  T_ASSERT(circpool_get_for_stream(pool, 22, (const uint8_t *)"k4", 2,
-                                   S(4)) == &c[3]);
-  T_ASSERT(circpool_get_for_stream(pool, 22, (const uint8_t *)"k5", 2,
-                                   S(4)) == &c[4]);
+  T_ASSERT(circpool_get_for_stream(pool, 22, (const uint8_t *)"k4", 2, S(4)) ==
+           &c[3]);
+  T_ASSERT(circpool_get_for_stream(pool, 22, (const uint8_t *)"k5", 2, S(4)) ==
+           &c[4]);
   /* A sixth key: nothing usable, nothing pending, pool full. */
-  T_EQ_INT(circpool_need_for_stream(pool, 22, (const uint8_t *)"k6", 2,
-                                    S(4), &one),
-           CIRCPOOL_NEED_LIMITED);
+  T_EQ_INT(
+      circpool_need_for_stream(pool, 22, (const uint8_t *)"k6", 2, S(4), &one),
+      CIRCPOOL_NEED_LIMITED);
   /* Handle bookkeeping errors. */
-  T_EQ_INT(circpool_circuit_launched(pool, NULL, NULL, S(4)),
-           CHIVE_ERR_INVAL);
+  T_EQ_INT(circpool_circuit_launched(pool, NULL, NULL, S(4)), CHIVE_ERR_INVAL);
   T_EQ_INT(circpool_circuit_launched(pool, &c[0], NULL, S(4)),
            CHIVE_ERR_INVAL);
   T_ASSERT(!circpool_circuit_opened(pool, &c[6], S(4)));
@@ -408,8 +403,7 @@ test_circpool_isolation(void)
   uint8_t u1x[sizeof(U1)];
   memcpy(u1x, U1, sizeof(U1));
   u1x[3] ^= 1;
-  T_ASSERT(circpool_get_for_stream(pool, 443, u1x, sizeof(u1x), S(3)) ==
-           NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 443, u1x, sizeof(u1x), S(3)) == NULL);
   /* A prefix is a different key too. */
   T_ASSERT(circpool_get_for_stream(pool, 443, U1, sizeof(U1) - 1, S(3)) ==
            NULL);
@@ -423,8 +417,7 @@ test_circpool_isolation(void)
   /* Keys longer than the maximum are refused. */
   uint8_t big[CIRCPOOL_ISO_KEY_MAX_LEN + 1];
   memset(big, 7, sizeof(big));
-  T_ASSERT(circpool_get_for_stream(pool, 80, big, sizeof(big), S(4)) ==
-           NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 80, big, sizeof(big), S(4)) == NULL);
   T_EQ_INT(circpool_need_for_stream(pool, 80, big, sizeof(big), S(4), &req),
            CIRCPOOL_NEED_LIMITED);
   T_ASSERT(circpool_get_for_stream(pool, 80, big, CIRCPOOL_ISO_KEY_MAX_LEN,
@@ -469,8 +462,7 @@ test_circpool_dirtiness(void)
   T_EQ_UINT(info.n_streams, 2);
   T_ASSERT(!info.expired);
   /* 600 s after the first stream: expired. */
-  T_ASSERT(circpool_get_for_stream(pool, 80, U1, sizeof(U1), S(700)) ==
-           NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 80, U1, sizeof(U1), S(700)) == NULL);
   T_ASSERT(circpool_get_info(pool, &a, S(700), &info));
   T_ASSERT(info.expired);
   circpool_launch_t req;
@@ -499,8 +491,7 @@ test_circpool_dirtiness(void)
   T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(800)) == &b);
   T_ASSERT(circpool_stream_detached(pool, &b));
   T_EQ_UINT(circpool_to_close(pool, S(1399), out, 8), 0);
-  T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(1399)) ==
-           &b);
+  T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(1399)) == &b);
   T_ASSERT(circpool_stream_detached(pool, &b));
   T_EQ_UINT(circpool_to_close(pool, S(1400), out, 8), 1);
   T_ASSERT(out[0] == &b);
@@ -511,8 +502,7 @@ test_circpool_dirtiness(void)
   T_ASSERT(circpool_circuit_closed(pool, &b));
   T_ASSERT(add_open(pool, &b, S(2000)));
   T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(2000)) == &b);
-  T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(2010)) ==
-           NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 80, U2, sizeof(U2), S(2010)) == NULL);
 done:
   circpool_free(pool);
 }
@@ -759,10 +749,8 @@ test_circpool_per_iso(void)
   fc_init(&p1, 3, 443);
   T_OK(circpool_circuit_launched(pool, &p1, &req[0], S(610)));
   T_ASSERT(circpool_circuit_opened(pool, &p1, S(611)));
-  T_ASSERT(circpool_get_for_stream(pool, 443, U2, sizeof(U2), S(611)) ==
-           NULL);
-  T_ASSERT(circpool_get_for_stream(pool, 443, U1, sizeof(U1), S(612)) ==
-           &p1);
+  T_ASSERT(circpool_get_for_stream(pool, 443, U2, sizeof(U2), S(611)) == NULL);
+  T_ASSERT(circpool_get_for_stream(pool, 443, U1, sizeof(U1), S(612)) == &p1);
   circpool_stats_t st;
   circpool_get_stats(pool, S(612), &st);
   T_EQ_UINT(st.n_iso_keys, 2);
@@ -881,12 +869,11 @@ test_circpool_random_run(void)
     default: {
       circpool_launch_t one;
       circpool_need_t need =
-        circpool_need_for_stream(pool, port, &key, 1, now, &one);
+          circpool_need_for_stream(pool, port, &key, 1, now, &one);
       if (need == CIRCPOOL_NEED_LAUNCH) {
         for (int j = 0; j < N; j++) {
           if (!live[j] && (c[j].any_port || c[j].ports[0] == port)) {
-            if (circpool_circuit_launched(pool, &c[j], &one, now) ==
-                CHIVE_OK)
+            if (circpool_circuit_launched(pool, &c[j], &one, now) == CHIVE_OK)
               live[j] = true;
             break;
           }
@@ -900,28 +887,28 @@ test_circpool_random_run(void)
     circpool_get_stats(pool, now, &st);
     T_ASSERT(st.n_total <= s.max_total);
     T_ASSERT(st.n_building <= s.max_building);
-    T_EQ_UINT(st.n_total, st.n_building + st.n_open_clean +
-                            st.n_open_dirty + st.n_closing);
+    T_EQ_UINT(st.n_total, st.n_building + st.n_open_clean + st.n_open_dirty +
+                              st.n_closing);
   }
 done:
   circpool_free(pool);
 }
 
 static const t_case cases[] = {
-  T_CASE(test_circpool_strategy),
-  T_CASE(test_circpool_initial_port80),
-  T_CASE(test_circpool_predicted_ports),
-  T_CASE(test_circpool_predicted_ports_lru),
-  T_CASE(test_circpool_max_clean),
-  T_CASE(test_circpool_limits),
-  T_CASE(test_circpool_isolation),
-  T_CASE(test_circpool_dirtiness),
-  T_CASE(test_circpool_failures),
-  T_CASE(test_circpool_placement),
-  T_CASE(test_circpool_idle_and_trim),
-  T_CASE(test_circpool_per_iso),
-  T_CASE(test_circpool_random_run),
-  T_END,
+    T_CASE(test_circpool_strategy),
+    T_CASE(test_circpool_initial_port80),
+    T_CASE(test_circpool_predicted_ports),
+    T_CASE(test_circpool_predicted_ports_lru),
+    T_CASE(test_circpool_max_clean),
+    T_CASE(test_circpool_limits),
+    T_CASE(test_circpool_isolation),
+    T_CASE(test_circpool_dirtiness),
+    T_CASE(test_circpool_failures),
+    T_CASE(test_circpool_placement),
+    T_CASE(test_circpool_idle_and_trim),
+    T_CASE(test_circpool_per_iso),
+    T_CASE(test_circpool_random_run),
+    T_END,
 };
 
 T_MAIN(cases)
