@@ -500,6 +500,18 @@ cbt_is_learning(const cbt_t *cbt)
 }
 
 /* see cbt.h */
+bool
+cbt_wants_test_circuit(const cbt_t *cbt, uint64_t ms_since_last,
+                       uint32_t n_open)
+{
+  if (!cbt_is_learning(cbt))
+    return false;
+  if (n_open >= cbt->params.max_open_circs)
+    return false;
+  return ms_since_last >= (uint64_t)cbt->params.test_freq_s * 1000u;
+}
+
+/* see cbt.h */
 void
 cbt_get_stats(const cbt_t *cbt, cbt_stats_t *out)
 {

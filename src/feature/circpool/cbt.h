@@ -213,6 +213,15 @@ size_t cbt_n_observed(const cbt_t *cbt);
  * circuits for cbtlearntimeout (§2.1.6). */
 bool cbt_is_learning(const cbt_t *cbt);
 
+/** While learning, path-spec §2.4.2 asks for a test circuit every
+ * cbttestfreq seconds with at most cbtmaxopencircs of them open: return
+ * true if the owner should launch one now, given the milliseconds since
+ * it last launched one (<b>ms_since_last</b>; UINT64_MAX if never) and
+ * how many such circuits are open (<b>n_open</b>).  False when not
+ * learning. */
+bool cbt_wants_test_circuit(const cbt_t *cbt, uint64_t ms_since_last,
+                            uint32_t n_open);
+
 /** Fill *<b>out</b> with the current figures. */
 void cbt_get_stats(const cbt_t *cbt, cbt_stats_t *out);
 

@@ -583,6 +583,33 @@ done:
 }
 
 static void
+test_cbt_test_circuits(void)
+{
+  cbt_t cbt;
+  cbt_init(&cbt, NULL);
+  /* Learning: one every cbttestfreq (10 s), at most cbtmaxopencircs (10)
+   * open. */
+  T_ASSERT(cbt_wants_test_circuit(&cbt, UINT64_MAX, 0));
+  T_ASSERT(cbt_wants_test_circuit(&cbt, 10000, 9));
+  T_ASSERT(!cbt_wants_test_circuit(&cbt, 9999, 0));
+  T_ASSERT(!cbt_wants_test_circuit(&cbt, UINT64_MAX, 10));
+  for (int i = 0; i < 100; i++)
+    (void)cbt_add_build_time(&cbt, 500);
+  T_ASSERT(!cbt_wants_test_circuit(&cbt, UINT64_MAX, 0)); /* learned */
+  cbt_params_t p;
+  cbt_params_default(&p);
+  p.max_open_circs = 0;
+  cbt_init(&cbt, &p);
+  T_ASSERT(!cbt_wants_test_circuit(&cbt, UINT64_MAX, 0));
+  p.max_open_circs = 1;
+  p.disabled = true;
+  cbt_init(&cbt, &p);
+  T_ASSERT(!cbt_wants_test_circuit(&cbt, UINT64_MAX, 0));
+done:
+  return;
+}
+
+static void
 test_cbt_save_load_roundtrip(void)
 {
   char *buf = NULL, *buf2 = NULL;
@@ -824,6 +851,7 @@ static const t_case cases[] = {
     T_CASE(test_cbt_disabled),
     T_CASE(test_cbt_ring_bounded),
     T_CASE(test_cbt_hops),
+    T_CASE(test_cbt_test_circuits),
     T_CASE(test_cbt_save_load_roundtrip),
     T_CASE(test_cbt_load_state_file),
     T_CASE(test_cbt_load_errors),
