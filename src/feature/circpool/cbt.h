@@ -12,7 +12,7 @@
  * timeout (cbt_close_ms(), the cbtclosequantile point).
  *
  * Pure: no I/O, no logging, no allocation, no clock.  A cbt_t is a plain
- * caller-allocated struct with no interior pointers (about 6 KB): do not
+ * caller-allocated struct with no interior pointers (about 5 KB): do not
  * touch its fields, use the functions.  Functions that change the state
  * return a cbt_update_t so the caller can log or emit a control event.
  **/
