@@ -20,6 +20,8 @@
  * up to the maximum. */
 #define BOOT_CIRC_RETRY_MIN_MS 500
 #define BOOT_CIRC_RETRY_MAX_MS 30000
+/** Failed bootstrap circuits retried at once before backing off. */
+#define BOOT_CIRC_QUICK_RETRIES 5
 
 static const microdesc_t *
 md_lookup(void *ctx, const uint8_t digest[32])
@@ -35,6 +37,19 @@ rng_below(void *arg, uint64_t n)
 }
 
 static void boot_circ_try(chive_client_t *c);
+static void cbt_note(chive_client_t *c, cbt_update_t u);
+
+/** Consensus parameter lookup for cbt_params_from_consensus(). */
+typedef struct cbt_param_ctx_t {
+  const ns_params_t *params;
+} cbt_param_ctx_t;
+
+static bool
+cbt_param_get(void *arg, const char *name, int32_t *value_out)
+{
+  const cbt_param_ctx_t *ctx = arg;
+  return ns_params_lookup(ctx->params, name, value_out);
+}
 
 /** A general circuit launched through circbuild: its guard state and
  * the owner's callbacks, which we call only once the guard logic says
@@ -46,7 +61,10 @@ typedef struct exitcirc_t {
   guard_circ_t *gc;       /**< NULL without guards */
   ocirc_events_t ev;
   void *arg;
+  evloop_timer_t *timer;  /**< build timeout (path-spec §2.4) */
   bool opened;            /**< circuit built */
+  bool measuring;         /**< past the usage timeout: kept only to
+                           * measure its build time (path-spec §2.4.4) */
   bool told_open;         /**< owner's opened called */
 } exitcirc_t;
 
@@ -150,11 +168,11 @@ circbuild_guards_init(chive_client_t *c)
 void
 circbuild_kick(chive_client_t *c)
 {
-  if (!c->nodelist)
+  /* Rebuilding is cheap (a few ms for the live network) and makes sure
+   * the node list and the guards saw every microdescriptor: a cache load
+   * reports the consensus before its microdescriptors. */
+  if (c->boot_phase < BOOT_DONE)
     circbuild_dir_changed(c);
-  else if (c->boot_phase >= BOOT_ENOUGH_DIRINFO && !c->boot_circ &&
-           c->boot_phase < BOOT_DONE && dirmgr_can_build_circuits(c->dirmgr))
-    boot_circ_try(c);
 }
 
 void
@@ -170,6 +188,12 @@ circbuild_dir_changed(chive_client_t *c)
   nodelist_free(c->nodelist);
   c->nodelist = nl;
   guards_feed(c);
+  if (ns) {
+    cbt_params_t p;
+    cbt_param_ctx_t ctx = {&ns->params};
+    cbt_params_from_consensus(&p, cbt_param_get, &ctx);
+    cbt_set_params(&c->cbt, &p);
+  }
   if (c->boot_phase >= BOOT_ENOUGH_DIRINFO && !c->boot_circ &&
       c->boot_phase < BOOT_DONE && dirmgr_can_build_circuits(c->dirmgr))
     boot_circ_try(c);
@@ -179,6 +203,7 @@ static void
 exitcirc_free(exitcirc_t *x)
 {
   chive_list_remove(&x->link);
+  evloop_timer_free(x->timer);
   guard_circ_free(x->gc);
   chive_free(x);
 }
@@ -224,8 +249,18 @@ xc_opened(ocirc_t *oc, void *arg)
 {
   exitcirc_t *x = arg;
   chive_client_t *c = x->c;
-  (void)oc;
   x->opened = true;
+  evloop_timer_cancel(x->timer);
+  circuit_t *circ = ocirc_circuit(oc);
+  if (circ)
+    cbt_note(c, cbt_add_build_time(&c->cbt, (uint32_t)(
+                                                circuit_build_time_us(circ) /
+                                                1000)));
+  if (x->measuring) {
+    /* Built after the usage timeout: measured, never used. */
+    ocirc_close(x->oc, DESTROY_REASON_FINISHED);
+    return;
+  }
   if (!x->gc) {
     exitcirc_usable(x);
     return;
@@ -263,6 +298,61 @@ xc_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
     x->ev.closed(oc, reason, remote, x->arg);
   exitcirc_free(x);
   upgrade_waiting(c);
+}
+
+/** Log what a CBT update did. */
+static void
+cbt_note(chive_client_t *c, cbt_update_t u)
+{
+  if (u == CBT_UPDATE_COMPUTED)
+    log_info(c->log, LD_CIRC,
+             "Circuit build timeout is now %u ms (close after %u ms), "
+             "from %zu circuits.",
+             (unsigned)cbt_timeout_ms(&c->cbt),
+             (unsigned)cbt_close_ms(&c->cbt), cbt_n_observed(&c->cbt));
+  else if (u == CBT_UPDATE_RESET)
+    log_notice(c->log, LD_CIRC,
+               "Many recent circuits timed out; resetting the circuit "
+               "build timeout to %u ms.",
+               (unsigned)cbt_timeout_ms(&c->cbt));
+}
+
+/** path-spec §2.4: at the learned timeout a circuit is no longer
+ * usable, but it keeps building until the longer close timeout so that
+ * slow builds are still measured (§2.4.4); only a circuit that completed
+ * its first hop counts as a timeout (§2.4.5). */
+static void
+xc_build_timeout(evloop_timer_t *t, void *arg)
+{
+  exitcirc_t *x = arg;
+  chive_client_t *c = x->c;
+  (void)t;
+  if (x->opened)
+    return;
+  if (!x->measuring) {
+    x->measuring = true;
+    log_info(c->log, LD_CIRC,
+             "Circuit not built after %u ms; giving up on using it.",
+             (unsigned)cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS));
+    if (x->gc) {
+      guards_circuit_cancel(c->guards, x->gc);
+      guard_circ_free(x->gc);
+      x->gc = NULL;
+    }
+    ocirc_events_t owner = x->ev;
+    memset(&x->ev, 0, sizeof(x->ev));
+    if (owner.closed)
+      owner.closed(x->oc, DESTROY_REASON_TIMEOUT, false, x->arg);
+    uint32_t use = cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
+    uint32_t close = cbt_close_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
+    if (close > use &&
+        evloop_timer_schedule(x->timer, close - use) == CHIVE_OK)
+      return;
+  }
+  circuit_t *circ = ocirc_circuit(x->oc);
+  if (circ && circuit_n_hops(circ) >= 1)
+    cbt_note(c, cbt_add_timeout(&c->cbt));
+  ocirc_close(x->oc, DESTROY_REASON_TIMEOUT);
 }
 
 chive_err_t
@@ -332,13 +422,19 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
       memcpy(t.ed_id, hops[0].ed_id, sizeof(t.ed_id));
     }
     ocirc_events_t xev = {xc_opened, xc_closed, ev->relay_msg};
-    e = circmgr_launch(c->circmgr, &t, false, hops, PATH_DEFAULT_HOPS,
+    e = evloop_timer_new(c->loop, xc_build_timeout, x, &x->timer);
+    if (e == CHIVE_OK)
+      e = evloop_timer_schedule(
+          x->timer, cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS));
+    if (e == CHIVE_OK)
+      e = circmgr_launch(c->circmgr, &t, false, hops, PATH_DEFAULT_HOPS,
                        CIRCUIT_PURPOSE_GENERAL, &xev, x, &x->oc);
   }
   if (e != CHIVE_OK) {
     if (x->gc)
       guards_circuit_cancel(c->guards, x->gc);
     guard_circ_free(x->gc);
+    evloop_timer_free(x->timer);
     chive_free(x);
     return e;
   }
@@ -371,9 +467,15 @@ boot_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
     return;
   log_info(c->log, LD_CIRC, "Bootstrap circuit failed (%s%s); retrying.",
            destroy_reason_name(reason), remote ? ", remote" : "");
-  c->boot_circ_delay_ms = c->boot_circ_delay_ms
-                              ? c->boot_circ_delay_ms * 2
-                              : BOOT_CIRC_RETRY_MIN_MS;
+  /* Each attempt picks a new path, so the first few retries go out at
+   * once (a relay that died but is still in the consensus should cost one
+   * attempt, not a growing delay); after that, back off. */
+  if (++c->boot_circ_failures <= BOOT_CIRC_QUICK_RETRIES)
+    c->boot_circ_delay_ms = 0;
+  else
+    c->boot_circ_delay_ms = c->boot_circ_delay_ms
+                                ? c->boot_circ_delay_ms * 2
+                                : BOOT_CIRC_RETRY_MIN_MS;
   if (c->boot_circ_delay_ms > BOOT_CIRC_RETRY_MAX_MS)
     c->boot_circ_delay_ms = BOOT_CIRC_RETRY_MAX_MS;
   if (evloop_timer_schedule(c->boot_timer, c->boot_circ_delay_ms) !=
@@ -408,6 +510,9 @@ chive_err_t
 circbuild_start(chive_client_t *c)
 {
   chive_list_init(&c->exit_circs);
+  cbt_params_t cp;
+  cbt_params_default(&cp);
+  cbt_init(&c->cbt, &cp);
   chive_err_t e = circbuild_guards_init(c);
   if (e != CHIVE_OK)
     return e;

@@ -12,6 +12,7 @@
 #include "core/circmgr/circmgr.h"
 #include "feature/dir/dirauth.h"
 #include "feature/dir/dirclient.h"
+#include "feature/circpool/cbt.h"
 #include "feature/dir/dirmgr.h"
 #include "feature/nodes/guards.h"
 #include "feature/nodes/nodelist.h"
@@ -51,9 +52,11 @@ struct chive_client_t {
   ocirc_t *boot_circ;        /**< the bootstrap circuit, if any */
   evloop_timer_t *boot_timer; /**< retries the bootstrap circuit */
   uint64_t boot_circ_delay_ms;
+  unsigned boot_circ_failures;
   guards_t *guards;          /**< owned: entry guards (guard-spec) */
   chive_list_t exit_circs;   /**< exitcirc_t (circbuild.c) in flight/open */
   uint8_t last_guard[20];    /**< guard of the last launched circuit */
+  cbt_t cbt;                 /**< circuit build timeout learning */
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the

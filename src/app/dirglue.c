@@ -186,8 +186,10 @@ dirglue_start(chive_client_t *c)
       (e = evloop_timer_new(c->loop, on_poll_timer, c, &c->dir_timer)) !=
           CHIVE_OK)
     return e;
-  if (dc.cache_dir && dirmgr_load_cache(c->dirmgr) == CHIVE_OK)
+  if (dc.cache_dir && dirmgr_load_cache(c->dirmgr) == CHIVE_OK) {
+    circbuild_dir_changed(c);
     report_dir_phase(c);
+  }
   schedule_poll(c, 0);
   return CHIVE_OK;
 }
