@@ -126,6 +126,7 @@ parse_entry(const char *s, size_t len, metrics_policy_entry_t *e)
 {
   size_t kw_len = str_span_nonspace(s, len);
   bool v6_only = false;
+  memset(e, 0, sizeof(*e)); /* padding too: entries compare with memcmp */
   if (mem_eq_str_ci(s, kw_len, "accept")) {
     e->accept = true;
   } else if (mem_eq_str_ci(s, kw_len, "reject")) {

@@ -4,6 +4,7 @@
  **/
 #include "lib/cc/compat.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -96,7 +97,11 @@ serve_metrics(metrics_server_t *srv, struct evhttp_request *req)
     return;
   }
   struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+  char clen[24];
+  snprintf(clen, sizeof(clen), "%zu", strbuf_len(&srv->out));
   evhttp_add_header(h, "Content-Type", METRICS_CONTENT_TYPE);
+  /* evhttp adds Content-Length to HTTP/1.1 replies only. */
+  evhttp_add_header(h, "Content-Length", clen);
   struct evbuffer *buf = evhttp_request_get_output_buffer(req);
   if (evbuffer_add(buf, strbuf_str(&srv->out), strbuf_len(&srv->out))) {
     srv->stats.n_errors++;
