@@ -278,6 +278,11 @@ main(int argc, char **argv)
         if (de->d_name[0] == '.')
           continue;
         snprintf(path, sizeof(path), "%s/%s", nodes, de->d_name);
+        /* The onion-service instance is a client: no ORPort, no relay. */
+        char orport_line[80];
+        if (!read_field(path, "torrc", "ORPort ", 1, orport_line,
+                        sizeof(orport_line)))
+          continue;
         if (!add_node_dir(&r, path)) {
           closedir(d);
           return 2;
