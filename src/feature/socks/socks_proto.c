@@ -464,11 +464,15 @@ socks_feed(socks_t *s, const uint8_t *in, size_t len, size_t *consumed)
   if (s->state != SOCKS_ST_START && s->state != SOCKS_ST_S5_AUTH &&
       s->state != SOCKS_ST_S5_REQUEST)
     return CHIVE_ERR_INVAL;
-  if (len && !in)
+  if (len == 0)
+    return CHIVE_ERR_TRUNCATED;
+  if (!in)
     return CHIVE_ERR_INVAL;
   for (;;) {
     size_t used = 0;
-    chive_err_t err = socks_step(s, in + total, len - total, &used);
+    chive_err_t err = total < len
+                          ? socks_step(s, in + total, len - total, &used)
+                          : CHIVE_ERR_TRUNCATED;
     if (err != CHIVE_OK) {
       *consumed = total;
       return err;
