@@ -24,10 +24,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)                                                            \
-  do {                                                                      \
-    if (!(c))                                                               \
-      __builtin_trap();                                                     \
+#define CHECK(c)        \
+  do {                  \
+    if (!(c))           \
+      __builtin_trap(); \
   } while (0)
 
 static chive_err_t
@@ -73,21 +73,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   httpconnect_fail_t fail = HTTPCONNECT_FAIL_NONE;
   chive_err_t err = parse_copy(data, size, &r, &used, &fail);
   switch (err) {
-    case CHIVE_ERR_TRUNCATED:
-      CHECK(size < HTTPCONNECT_MAX_HEAD_LEN);
-      return 0;
-    case CHIVE_ERR_LIMIT:
-      CHECK(size >= HTTPCONNECT_MAX_HEAD_LEN);
-      CHECK(fail == HTTPCONNECT_FAIL_HEAD_TOO_LONG);
-      break;
-    case CHIVE_ERR_PROTO:
-      CHECK(fail != HTTPCONNECT_FAIL_NONE &&
-            fail != HTTPCONNECT_FAIL_HEAD_TOO_LONG);
-      break;
-    case CHIVE_OK:
-      break;
-    default:
-      CHECK(0);
+  case CHIVE_ERR_TRUNCATED:
+    CHECK(size < HTTPCONNECT_MAX_HEAD_LEN);
+    return 0;
+  case CHIVE_ERR_LIMIT:
+    CHECK(size >= HTTPCONNECT_MAX_HEAD_LEN);
+    CHECK(fail == HTTPCONNECT_FAIL_HEAD_TOO_LONG);
+    break;
+  case CHIVE_ERR_PROTO:
+    CHECK(fail != HTTPCONNECT_FAIL_NONE &&
+          fail != HTTPCONNECT_FAIL_HEAD_TOO_LONG);
+    break;
+  case CHIVE_OK:
+    break;
+  default:
+    CHECK(0);
   }
   if (err != CHIVE_OK) {
     const uint8_t *b = (const uint8_t *)&r;
@@ -111,8 +111,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   /* The head alone, and the head minus one byte. */
   CHECK(parse_copy(data, used, &r2, &used2, &fail) == CHIVE_OK);
   CHECK(used2 == used && req_eq(&r, &r2));
-  CHECK(parse_copy(data, used - 1, &r2, &used2, &fail) ==
-        CHIVE_ERR_TRUNCATED);
+  CHECK(parse_copy(data, used - 1, &r2, &used2, &fail) == CHIVE_ERR_TRUNCATED);
 
   /* Canonical re-encoding. */
   static char enc[HTTPCONNECT_MAX_HEAD_LEN * 2];
@@ -141,8 +140,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   memcpy(enc + k, "\r\n", 2);
   k += 2;
   if (k <= HTTPCONNECT_MAX_HEAD_LEN) {
-    CHECK(parse_copy((const uint8_t *)enc, k, &r2, &used2, &fail) ==
-          CHIVE_OK);
+    CHECK(parse_copy((const uint8_t *)enc, k, &r2, &used2, &fail) == CHIVE_OK);
     CHECK(used2 == k);
     CHECK(req_eq(&r, &r2));
   }

@@ -26,10 +26,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(c)                                                            \
-  do {                                                                      \
-    if (!(c))                                                               \
-      __builtin_trap();                                                     \
+#define CHECK(c)        \
+  do {                  \
+    if (!(c))           \
+      __builtin_trap(); \
   } while (0)
 
 /** Feed an exact-size heap copy of <b>n</b> bytes at <b>p</b>. */
@@ -58,8 +58,7 @@ typedef struct run_t {
 } run_t;
 
 static void
-run_chunked(socks_t *s, const uint8_t *in, size_t n, uint8_t seed,
-            run_t *res)
+run_chunked(socks_t *s, const uint8_t *in, size_t n, uint8_t seed, run_t *res)
 {
   uint8_t pending[SOCKS_MAX_MESSAGE_LEN + 64];
   size_t plen = 0, pos = 0, done = 0;

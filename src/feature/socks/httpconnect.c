@@ -125,8 +125,7 @@ parse_target(const char *t, size_t len, httpconnect_req_t *out)
       return HTTPCONNECT_FAIL_BAD_REQUEST;
   if (v6) {
     net_addr_t a;
-    if (net_addr_parse(host, hlen, &a) != CHIVE_OK ||
-        a.family != NET_AF_INET6)
+    if (net_addr_parse(host, hlen, &a) != CHIVE_OK || a.family != NET_AF_INET6)
       return HTTPCONNECT_FAIL_BAD_REQUEST;
   }
   uint32_t pnum;
@@ -271,7 +270,8 @@ httpconnect_parse(const uint8_t *in, size_t len, httpconnect_req_t *out,
                   size_t *consumed, httpconnect_fail_t *fail)
 {
   memset(out, 0, sizeof(*out));
-  size_t scan = len < HTTPCONNECT_MAX_HEAD_LEN ? len : HTTPCONNECT_MAX_HEAD_LEN;
+  size_t scan =
+      len < HTTPCONNECT_MAX_HEAD_LEN ? len : HTTPCONNECT_MAX_HEAD_LEN;
   if (scan == 0)
     return CHIVE_ERR_TRUNCATED;
 
@@ -283,8 +283,7 @@ httpconnect_parse(const uint8_t *in, size_t len, httpconnect_req_t *out,
     mlen++;
   if (mlen < scan) {
     if (mlen == 0 || mlen > HTTPCONNECT_MAX_METHOD_LEN || in[mlen] != ' ')
-      return refuse(out, fail, HTTPCONNECT_FAIL_BAD_REQUEST,
-                    CHIVE_ERR_PROTO);
+      return refuse(out, fail, HTTPCONNECT_FAIL_BAD_REQUEST, CHIVE_ERR_PROTO);
     if (!mem_eq_str_ci((const char *)in, mlen, "CONNECT"))
       return refuse(out, fail, HTTPCONNECT_FAIL_METHOD, CHIVE_ERR_PROTO);
   }
@@ -305,8 +304,7 @@ httpconnect_parse(const uint8_t *in, size_t len, httpconnect_req_t *out,
   for (size_t i = 0; i < rl_len; i++)
     if (in[i] < 0x20 || in[i] == 0x7f)
       return refuse(out, fail, HTTPCONNECT_FAIL_BAD_REQUEST, CHIVE_ERR_PROTO);
-  httpconnect_fail_t f =
-      parse_request_line((const char *)in, rl_len, out);
+  httpconnect_fail_t f = parse_request_line((const char *)in, rl_len, out);
   if (f != HTTPCONNECT_FAIL_NONE)
     return refuse(out, fail, f, CHIVE_ERR_PROTO);
 
@@ -317,8 +315,7 @@ httpconnect_parse(const uint8_t *in, size_t len, httpconnect_req_t *out,
     long e = find_crlf(in, scan, pos);
     if (e < 0) {
       for (size_t i = pos; i < scan; i++)
-        if (in[i] == 0 || in[i] == '\n' ||
-            (in[i] == '\r' && i + 1 < scan))
+        if (in[i] == 0 || in[i] == '\n' || (in[i] == '\r' && i + 1 < scan))
           return refuse(out, fail, HTTPCONNECT_FAIL_BAD_REQUEST,
                         CHIVE_ERR_PROTO);
       if (len >= HTTPCONNECT_MAX_HEAD_LEN)
@@ -354,20 +351,20 @@ const char *
 httpconnect_reply_for_fail(httpconnect_fail_t fail)
 {
   switch (fail) {
-    case HTTPCONNECT_FAIL_METHOD:
-      return "HTTP/1.0 405 Method Not Allowed\r\n"
-             "Content-Type: text/plain; charset=us-ascii\r\n"
-             "Connection: close\r\n"
-             "\r\n"
-             "This port is an HTTP CONNECT tunnel, not a general HTTP "
-             "proxy:\nonly CONNECT host:port requests are accepted.\n";
-    case HTTPCONNECT_FAIL_URI_TOO_LONG:
-      return "HTTP/1.0 414 Request-URI Too Long\r\n\r\n";
-    case HTTPCONNECT_FAIL_BAD_REQUEST:
-    case HTTPCONNECT_FAIL_HEAD_TOO_LONG:
-    case HTTPCONNECT_FAIL_NONE:
-    default:
-      return "HTTP/1.0 400 Bad Request\r\n\r\n";
+  case HTTPCONNECT_FAIL_METHOD:
+    return "HTTP/1.0 405 Method Not Allowed\r\n"
+           "Content-Type: text/plain; charset=us-ascii\r\n"
+           "Connection: close\r\n"
+           "\r\n"
+           "This port is an HTTP CONNECT tunnel, not a general HTTP "
+           "proxy:\nonly CONNECT host:port requests are accepted.\n";
+  case HTTPCONNECT_FAIL_URI_TOO_LONG:
+    return "HTTP/1.0 414 Request-URI Too Long\r\n\r\n";
+  case HTTPCONNECT_FAIL_BAD_REQUEST:
+  case HTTPCONNECT_FAIL_HEAD_TOO_LONG:
+  case HTTPCONNECT_FAIL_NONE:
+  default:
+    return "HTTP/1.0 400 Bad Request\r\n\r\n";
   }
 }
 
@@ -376,36 +373,36 @@ httpconnect_reply_for_end_reason(uint8_t reason)
 {
   /* tor reasons.c end_reason_to_http_connect_response_line(). */
   switch (reason) {
-    case 0:
-      return "HTTP/1.0 200 OK\r\n\r\n";
-    case END_REASON_MISC:
-      return "HTTP/1.0 500 Internal Server Error\r\n\r\n";
-    case END_REASON_RESOLVEFAILED:
-      return "HTTP/1.0 404 Not Found (resolve failed)\r\n\r\n";
-    case END_REASON_NOROUTE:
-      return "HTTP/1.0 404 Not Found (no route)\r\n\r\n";
-    case END_REASON_CONNECTREFUSED:
-      return "HTTP/1.0 403 Forbidden (connection refused)\r\n\r\n";
-    case END_REASON_EXITPOLICY:
-      return "HTTP/1.0 403 Forbidden (exit policy)\r\n\r\n";
-    case END_REASON_DESTROY:
-      return "HTTP/1.0 502 Bad Gateway (destroy cell received)\r\n\r\n";
-    case END_REASON_DONE:
-      return "HTTP/1.0 502 Bad Gateway (unexpected close)\r\n\r\n";
-    case END_REASON_TIMEOUT:
-      return "HTTP/1.0 504 Gateway Timeout\r\n\r\n";
-    case END_REASON_HIBERNATING:
-      return "HTTP/1.0 502 Bad Gateway (hibernating server)\r\n\r\n";
-    case END_REASON_INTERNAL:
-      return "HTTP/1.0 502 Bad Gateway (internal error)\r\n\r\n";
-    case END_REASON_RESOURCELIMIT:
-      return "HTTP/1.0 502 Bad Gateway (resource limit)\r\n\r\n";
-    case END_REASON_CONNRESET:
-      return "HTTP/1.0 403 Forbidden (connection reset)\r\n\r\n";
-    case END_REASON_TORPROTOCOL:
-      return "HTTP/1.0 502 Bad Gateway (tor protocol violation)\r\n\r\n";
-    case END_REASON_NOTDIRECTORY:
-    default:
-      return "HTTP/1.0 500 Internal Server Error (weird end reason)\r\n\r\n";
+  case 0:
+    return "HTTP/1.0 200 OK\r\n\r\n";
+  case END_REASON_MISC:
+    return "HTTP/1.0 500 Internal Server Error\r\n\r\n";
+  case END_REASON_RESOLVEFAILED:
+    return "HTTP/1.0 404 Not Found (resolve failed)\r\n\r\n";
+  case END_REASON_NOROUTE:
+    return "HTTP/1.0 404 Not Found (no route)\r\n\r\n";
+  case END_REASON_CONNECTREFUSED:
+    return "HTTP/1.0 403 Forbidden (connection refused)\r\n\r\n";
+  case END_REASON_EXITPOLICY:
+    return "HTTP/1.0 403 Forbidden (exit policy)\r\n\r\n";
+  case END_REASON_DESTROY:
+    return "HTTP/1.0 502 Bad Gateway (destroy cell received)\r\n\r\n";
+  case END_REASON_DONE:
+    return "HTTP/1.0 502 Bad Gateway (unexpected close)\r\n\r\n";
+  case END_REASON_TIMEOUT:
+    return "HTTP/1.0 504 Gateway Timeout\r\n\r\n";
+  case END_REASON_HIBERNATING:
+    return "HTTP/1.0 502 Bad Gateway (hibernating server)\r\n\r\n";
+  case END_REASON_INTERNAL:
+    return "HTTP/1.0 502 Bad Gateway (internal error)\r\n\r\n";
+  case END_REASON_RESOURCELIMIT:
+    return "HTTP/1.0 502 Bad Gateway (resource limit)\r\n\r\n";
+  case END_REASON_CONNRESET:
+    return "HTTP/1.0 403 Forbidden (connection reset)\r\n\r\n";
+  case END_REASON_TORPROTOCOL:
+    return "HTTP/1.0 502 Bad Gateway (tor protocol violation)\r\n\r\n";
+  case END_REASON_NOTDIRECTORY:
+  default:
+    return "HTTP/1.0 500 Internal Server Error (weird end reason)\r\n\r\n";
   }
 }

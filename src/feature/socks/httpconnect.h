@@ -75,8 +75,8 @@ typedef struct httpconnect_req_t {
    * than space; an IPv6 literal without its brackets. */
   char host[HTTPCONNECT_MAX_HOST_LEN + 1];
   size_t host_len;
-  uint16_t port;   /**< 1..65535 */
-  unsigned flags;  /**< HTTPCONNECT_F_* */
+  uint16_t port;      /**< 1..65535 */
+  unsigned flags;     /**< HTTPCONNECT_F_* */
   uint8_t http_minor; /**< HTTP/1.<minor> of the request line */
 
   /** Raw Proxy-Authorization value (trimmed, NUL-terminated) if the
@@ -116,8 +116,7 @@ void httpconnect_req_clear(httpconnect_req_t *req);
  * request is refused (405) without waiting for the rest of the head.
  * *out is filled on success and zeroed on failure; *consumed is written
  * only on success, *fail only on failure. */
-CHIVE_MUST_CHECK chive_err_t httpconnect_parse(const uint8_t *in,
-                                               size_t len,
+CHIVE_MUST_CHECK chive_err_t httpconnect_parse(const uint8_t *in, size_t len,
                                                httpconnect_req_t *out,
                                                size_t *consumed,
                                                httpconnect_fail_t *fail);

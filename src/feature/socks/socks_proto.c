@@ -101,8 +101,8 @@ socks_fail(socks_t *s, socks_fail_t why)
 static chive_err_t
 socks5_fail_reply(socks_t *s, uint8_t code, socks_fail_t why)
 {
-  const uint8_t rep[10] = {SOCKS5_VERSION, code, 0, SOCKS5_ATYPE_IPV4,
-                           0, 0, 0, 0, 0, 0};
+  const uint8_t rep[10] = {
+      SOCKS5_VERSION, code, 0, SOCKS5_ATYPE_IPV4, 0, 0, 0, 0, 0, 0};
   /* At most greeting + auth replies precede this: always fits. */
   if (BUG(!out_append(s, rep, sizeof(rep))))
     return CHIVE_ERR_INTERNAL;
@@ -113,8 +113,8 @@ socks5_fail_reply(socks_t *s, uint8_t code, socks_fail_t why)
 static chive_err_t
 socks4_fail_reply(socks_t *s, socks_fail_t why)
 {
-  const uint8_t rep[SOCKS4_REPLY_LEN] = {0, SOCKS4_REP_REJECTED, 0, 0,
-                                         0, 0, 0, 0};
+  const uint8_t rep[SOCKS4_REPLY_LEN] = {0, SOCKS4_REP_REJECTED, 0, 0, 0, 0, 0,
+                                         0};
   if (BUG(!out_append(s, rep, sizeof(rep))))
     return CHIVE_ERR_INTERNAL;
   return socks_fail(s, why);
@@ -378,15 +378,15 @@ parse_request5(socks_t *s, const uint8_t *p, size_t n, size_t *used)
   const uint8_t *addr = NULL;
   size_t alen = 0;
   switch (atype) {
-    case SOCKS5_ATYPE_IPV4:
-      alen = 4;
-      break;
-    case SOCKS5_ATYPE_IPV6:
-      alen = 16;
-      break;
-    default: /* hostname (others were refused above), or short input */
-      alen = rd_u8(&r);
-      break;
+  case SOCKS5_ATYPE_IPV4:
+    alen = 4;
+    break;
+  case SOCKS5_ATYPE_IPV6:
+    alen = 16;
+    break;
+  default: /* hostname (others were refused above), or short input */
+    alen = rd_u8(&r);
+    break;
   }
   addr = rd_bytes(&r, alen);
   uint16_t port = rd_u16(&r);
@@ -428,31 +428,31 @@ socks_step(socks_t *s, const uint8_t *p, size_t n, size_t *used)
   if (n == 0)
     return CHIVE_ERR_TRUNCATED;
   switch (s->state) {
-    case SOCKS_ST_START:
-      if (p[0] == SOCKS4_VERSION)
-        return parse_socks4(s, p, n, used);
-      if (p[0] == SOCKS5_VERSION)
-        return parse_greeting(s, p, n, used);
-      if (looks_like_http(p[0])) {
-        if (BUG(!out_append(s, socks_http_answer,
-                            sizeof(socks_http_answer) - 1)))
-          return CHIVE_ERR_INTERNAL;
-        return socks_fail(s, SOCKS_FAIL_HTTP);
-      }
-      return socks_fail(s, SOCKS_FAIL_BAD_VERSION);
-    case SOCKS_ST_S5_AUTH:
+  case SOCKS_ST_START:
+    if (p[0] == SOCKS4_VERSION)
+      return parse_socks4(s, p, n, used);
+    if (p[0] == SOCKS5_VERSION)
+      return parse_greeting(s, p, n, used);
+    if (looks_like_http(p[0])) {
+      if (BUG(!out_append(s, socks_http_answer,
+                          sizeof(socks_http_answer) - 1)))
+        return CHIVE_ERR_INTERNAL;
+      return socks_fail(s, SOCKS_FAIL_HTTP);
+    }
+    return socks_fail(s, SOCKS_FAIL_BAD_VERSION);
+  case SOCKS_ST_S5_AUTH:
+    return parse_auth(s, p, n, used);
+  case SOCKS_ST_S5_REQUEST:
+    /* socks-extensions §1.1: accept a username/password message even
+     * though NO AUTH was selected (once). */
+    if (p[0] == SOCKS5_AUTH_VERSION && !s->got_auth_msg)
       return parse_auth(s, p, n, used);
-    case SOCKS_ST_S5_REQUEST:
-      /* socks-extensions §1.1: accept a username/password message even
-       * though NO AUTH was selected (once). */
-      if (p[0] == SOCKS5_AUTH_VERSION && !s->got_auth_msg)
-        return parse_auth(s, p, n, used);
-      return parse_request5(s, p, n, used);
-    case SOCKS_ST_REQUEST_READY:
-    case SOCKS_ST_DONE:
-    case SOCKS_ST_FAILED:
-    default:
-      return CHIVE_ERR_INVAL;
+    return parse_request5(s, p, n, used);
+  case SOCKS_ST_REQUEST_READY:
+  case SOCKS_ST_DONE:
+  case SOCKS_ST_FAILED:
+  default:
+    return CHIVE_ERR_INVAL;
   }
 }
 
@@ -563,17 +563,17 @@ socks_reply_resolved(socks_t *s, const socks_answer_t *ans)
       s->req.command != SOCKS_CMD_RESOLVE_PTR)
     return CHIVE_ERR_INVAL;
   switch (ans->type) {
-    case SOCKS_ANSWER_IPV4:
-    case SOCKS_ANSWER_IPV6:
-      break;
-    case SOCKS_ANSWER_HOSTNAME:
-      if (!ans->host || ans->host_len == 0 ||
-          ans->host_len > SOCKS_MAX_HOSTNAME_LEN ||
-          mem_has_nul(ans->host, ans->host_len))
-        return CHIVE_ERR_INVAL;
-      break;
-    default:
+  case SOCKS_ANSWER_IPV4:
+  case SOCKS_ANSWER_IPV6:
+    break;
+  case SOCKS_ANSWER_HOSTNAME:
+    if (!ans->host || ans->host_len == 0 ||
+        ans->host_len > SOCKS_MAX_HOSTNAME_LEN ||
+        mem_has_nul(ans->host, ans->host_len))
       return CHIVE_ERR_INVAL;
+    break;
+  default:
+    return CHIVE_ERR_INVAL;
   }
 
   uint8_t buf[5 + SOCKS_MAX_HOSTNAME_LEN + 2];
@@ -660,28 +660,28 @@ socks5_reply_for_end_reason(uint8_t reason)
   /* tor reasons.c stream_end_reason_to_socks5_response(); tor-spec
    * §6.3 reason values. */
   switch (reason) {
-    case 0:
-      return SOCKS5_REP_SUCCEEDED;
-    case END_REASON_RESOLVEFAILED:
-    case END_REASON_NOROUTE:
-      return SOCKS5_REP_HOST_UNREACHABLE;
-    case END_REASON_CONNECTREFUSED:
-    case END_REASON_DONE: /* closed before CONNECTED: a refusal */
-    case END_REASON_CONNRESET:
-      return SOCKS5_REP_CONNECTION_REFUSED;
-    case END_REASON_EXITPOLICY:
-      return SOCKS5_REP_NOT_ALLOWED;
-    case END_REASON_TIMEOUT:
-      return SOCKS5_REP_TTL_EXPIRED;
-    case END_REASON_MISC:
-    case END_REASON_DESTROY:
-    case END_REASON_HIBERNATING:
-    case END_REASON_INTERNAL:
-    case END_REASON_RESOURCELIMIT:
-    case END_REASON_TORPROTOCOL:
-    case END_REASON_NOTDIRECTORY:
-    default:
-      return SOCKS5_REP_GENERAL_FAILURE;
+  case 0:
+    return SOCKS5_REP_SUCCEEDED;
+  case END_REASON_RESOLVEFAILED:
+  case END_REASON_NOROUTE:
+    return SOCKS5_REP_HOST_UNREACHABLE;
+  case END_REASON_CONNECTREFUSED:
+  case END_REASON_DONE: /* closed before CONNECTED: a refusal */
+  case END_REASON_CONNRESET:
+    return SOCKS5_REP_CONNECTION_REFUSED;
+  case END_REASON_EXITPOLICY:
+    return SOCKS5_REP_NOT_ALLOWED;
+  case END_REASON_TIMEOUT:
+    return SOCKS5_REP_TTL_EXPIRED;
+  case END_REASON_MISC:
+  case END_REASON_DESTROY:
+  case END_REASON_HIBERNATING:
+  case END_REASON_INTERNAL:
+  case END_REASON_RESOURCELIMIT:
+  case END_REASON_TORPROTOCOL:
+  case END_REASON_NOTDIRECTORY:
+  default:
+    return SOCKS5_REP_GENERAL_FAILURE;
   }
 }
 
@@ -689,42 +689,42 @@ const char *
 socks5_reply_name(uint8_t code)
 {
   switch (code) {
-    case SOCKS5_REP_SUCCEEDED:
-      return "succeeded";
-    case SOCKS5_REP_GENERAL_FAILURE:
-      return "general SOCKS server failure";
-    case SOCKS5_REP_NOT_ALLOWED:
-      return "connection not allowed by ruleset";
-    case SOCKS5_REP_NET_UNREACHABLE:
-      return "network unreachable";
-    case SOCKS5_REP_HOST_UNREACHABLE:
-      return "host unreachable";
-    case SOCKS5_REP_CONNECTION_REFUSED:
-      return "connection refused";
-    case SOCKS5_REP_TTL_EXPIRED:
-      return "TTL expired";
-    case SOCKS5_REP_COMMAND_NOT_SUPPORTED:
-      return "command not supported";
-    case SOCKS5_REP_ADDRESS_TYPE_NOT_SUPPORTED:
-      return "address type not supported";
-    case SOCKS5_REP_HS_DESC_NOT_FOUND:
-      return "onion service descriptor not found";
-    case SOCKS5_REP_HS_DESC_INVALID:
-      return "onion service descriptor invalid";
-    case SOCKS5_REP_HS_INTRO_FAILED:
-      return "onion service introduction failed";
-    case SOCKS5_REP_HS_REND_FAILED:
-      return "onion service rendezvous failed";
-    case SOCKS5_REP_HS_MISSING_CLIENT_AUTH:
-      return "onion service client authorization missing";
-    case SOCKS5_REP_HS_BAD_CLIENT_AUTH:
-      return "onion service client authorization wrong";
-    case SOCKS5_REP_HS_BAD_ADDRESS:
-      return "onion service address invalid";
-    case SOCKS5_REP_HS_INTRO_TIMEDOUT:
-      return "onion service introduction timed out";
-    default:
-      return "unknown reply code";
+  case SOCKS5_REP_SUCCEEDED:
+    return "succeeded";
+  case SOCKS5_REP_GENERAL_FAILURE:
+    return "general SOCKS server failure";
+  case SOCKS5_REP_NOT_ALLOWED:
+    return "connection not allowed by ruleset";
+  case SOCKS5_REP_NET_UNREACHABLE:
+    return "network unreachable";
+  case SOCKS5_REP_HOST_UNREACHABLE:
+    return "host unreachable";
+  case SOCKS5_REP_CONNECTION_REFUSED:
+    return "connection refused";
+  case SOCKS5_REP_TTL_EXPIRED:
+    return "TTL expired";
+  case SOCKS5_REP_COMMAND_NOT_SUPPORTED:
+    return "command not supported";
+  case SOCKS5_REP_ADDRESS_TYPE_NOT_SUPPORTED:
+    return "address type not supported";
+  case SOCKS5_REP_HS_DESC_NOT_FOUND:
+    return "onion service descriptor not found";
+  case SOCKS5_REP_HS_DESC_INVALID:
+    return "onion service descriptor invalid";
+  case SOCKS5_REP_HS_INTRO_FAILED:
+    return "onion service introduction failed";
+  case SOCKS5_REP_HS_REND_FAILED:
+    return "onion service rendezvous failed";
+  case SOCKS5_REP_HS_MISSING_CLIENT_AUTH:
+    return "onion service client authorization missing";
+  case SOCKS5_REP_HS_BAD_CLIENT_AUTH:
+    return "onion service client authorization wrong";
+  case SOCKS5_REP_HS_BAD_ADDRESS:
+    return "onion service address invalid";
+  case SOCKS5_REP_HS_INTRO_TIMEDOUT:
+    return "onion service introduction timed out";
+  default:
+    return "unknown reply code";
   }
 }
 
@@ -732,29 +732,29 @@ const char *
 socks_fail_name(socks_fail_t fail)
 {
   switch (fail) {
-    case SOCKS_FAIL_NONE:
-      return "none";
-    case SOCKS_FAIL_BAD_VERSION:
-      return "bad-version";
-    case SOCKS_FAIL_HTTP:
-      return "http-request";
-    case SOCKS_FAIL_NO_METHOD:
-      return "no-acceptable-method";
-    case SOCKS_FAIL_BAD_AUTH:
-      return "bad-auth";
-    case SOCKS_FAIL_BAD_COMMAND:
-      return "unsupported-command";
-    case SOCKS_FAIL_BAD_ATYPE:
-      return "unsupported-address-type";
-    case SOCKS_FAIL_BAD_HOSTNAME:
-      return "bad-hostname";
-    case SOCKS_FAIL_TOO_LONG:
-      return "too-long";
-    case SOCKS_FAIL_MALFORMED:
-      return "malformed";
-    case SOCKS_FAIL_REPLIED:
-      return "replied-error";
-    default:
-      return "unknown";
+  case SOCKS_FAIL_NONE:
+    return "none";
+  case SOCKS_FAIL_BAD_VERSION:
+    return "bad-version";
+  case SOCKS_FAIL_HTTP:
+    return "http-request";
+  case SOCKS_FAIL_NO_METHOD:
+    return "no-acceptable-method";
+  case SOCKS_FAIL_BAD_AUTH:
+    return "bad-auth";
+  case SOCKS_FAIL_BAD_COMMAND:
+    return "unsupported-command";
+  case SOCKS_FAIL_BAD_ATYPE:
+    return "unsupported-address-type";
+  case SOCKS_FAIL_BAD_HOSTNAME:
+    return "bad-hostname";
+  case SOCKS_FAIL_TOO_LONG:
+    return "too-long";
+  case SOCKS_FAIL_MALFORMED:
+    return "malformed";
+  case SOCKS_FAIL_REPLIED:
+    return "replied-error";
+  default:
+    return "unknown";
   }
 }

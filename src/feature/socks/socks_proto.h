@@ -52,8 +52,8 @@
 
 /* ---- Wire constants ---------------------------------------------------- */
 
-#define SOCKS4_VERSION 0x04 /**< VN of a SOCKS4 request */
-#define SOCKS5_VERSION 0x05 /**< VER of every SOCKS5 message */
+#define SOCKS4_VERSION 0x04      /**< VN of a SOCKS4 request */
+#define SOCKS5_VERSION 0x05      /**< VER of every SOCKS5 message */
 #define SOCKS5_AUTH_VERSION 0x01 /**< RFC 1929 sub-negotiation version */
 
 /** Commands (RFC 1928 §4; socks-extensions §2 for 0xF0/0xF1). */
@@ -161,8 +161,8 @@ typedef struct socks_request_t {
    * address. */
   char host[SOCKS_MAX_HOSTNAME_LEN + 1];
   size_t host_len;
-  uint16_t port;    /**< host order; may be 0 (policy is the caller's) */
-  unsigned flags;   /**< SOCKS_REQ_F_* */
+  uint16_t port;     /**< host order; may be 0 (policy is the caller's) */
+  unsigned flags;    /**< SOCKS_REQ_F_* */
   socks_auth_t auth; /**< how username/password were obtained */
   /** Credentials, username_len / password_len bytes, followed by a NUL
    * for convenience.  They are arbitrary bytes (RFC 1929 allows any
@@ -217,8 +217,8 @@ typedef enum socks_fail_t {
 typedef struct socks_t {
   socks_state_t state;
   socks_fail_t fail;
-  bool got_auth_msg;  /**< an RFC 1929 message was seen */
-  uint8_t method;     /**< SOCKS5 method selected */
+  bool got_auth_msg;   /**< an RFC 1929 message was seen */
+  uint8_t method;      /**< SOCKS5 method selected */
   socks_request_t req; /**< filled as messages arrive */
   size_t out_len;
   uint8_t out[SOCKS_OUTPUT_MAX];
@@ -301,9 +301,9 @@ typedef enum socks_answer_type_t {
 
 typedef struct socks_answer_t {
   socks_answer_type_t type;
-  uint8_t addr[16];   /**< IPv4 (first 4 bytes) or IPv6, network order */
-  const char *host;   /**< hostname bytes (borrowed), for HOSTNAME */
-  size_t host_len;    /**< 1..SOCKS_MAX_HOSTNAME_LEN */
+  uint8_t addr[16]; /**< IPv4 (first 4 bytes) or IPv6, network order */
+  const char *host; /**< hostname bytes (borrowed), for HOSTNAME */
+  size_t host_len;  /**< 1..SOCKS_MAX_HOSTNAME_LEN */
 } socks_answer_t;
 
 /** Queue a successful RESOLVE / RESOLVE_PTR reply carrying <b>ans</b> in

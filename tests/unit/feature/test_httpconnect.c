@@ -61,14 +61,14 @@ test_happy_path(void)
   T_EQ_UINT(r.port, 80);
   T_EQ_UINT(r.http_minor, 0);
   T_EQ_UINT(r.flags, HTTPCONNECT_F_ONION);
-  T_OK(parse_str("CONNECT www.Node.EXIT:1 HTTP/1.1\r\n\r\n", &r, &used,
-                 &fail));
+  T_OK(
+      parse_str("CONNECT www.Node.EXIT:1 HTTP/1.1\r\n\r\n", &r, &used, &fail));
   T_EQ_UINT(r.flags, HTTPCONNECT_F_EXIT);
   T_EQ_UINT(r.port, 1);
 
   /* IPv4 and bracketed IPv6 literals. */
-  T_OK(parse_str("CONNECT 192.0.2.1:65535 HTTP/1.1\r\n\r\n", &r, &used,
-                 &fail));
+  T_OK(
+      parse_str("CONNECT 192.0.2.1:65535 HTTP/1.1\r\n\r\n", &r, &used, &fail));
   T_EQ_STR(r.host, "192.0.2.1");
   T_EQ_UINT(r.port, 65535);
   T_OK(parse_str("CONNECT [2001:db8::1]:8443 HTTP/1.1\r\n\r\n", &r, &used,
@@ -116,8 +116,9 @@ test_auth_and_isolation(void)
 
   /* Not Basic, bad base64, no colon: raw value kept, nothing decoded. */
   static const char *const nonbasic[] = {
-      "Bearer abc.def", "Basic !!!!", "Basic YWxpY2U=", "Basic", "Basic  ",
-      "Digest username=\"a\"", "Basicx YTpi"};
+      "Bearer abc.def", "Basic !!!!", "Basic YWxpY2U=",
+      "Basic",          "Basic  ",    "Digest username=\"a\"",
+      "Basicx YTpi"};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(nonbasic); i++) {
     char head[256];
     T_OK(chive_snprintf(head, sizeof(head), NULL,
@@ -154,8 +155,8 @@ test_auth_and_isolation(void)
                  &r, &used, &fail));
   T_EQ_STR(r.isolation, "one");
   /* An empty token is still a token. */
-  T_OK(parse_str("CONNECT h:1 HTTP/1.1\r\nX-Tor-Stream-Isolation:\r\n\r\n",
-                 &r, &used, &fail));
+  T_OK(parse_str("CONNECT h:1 HTTP/1.1\r\nX-Tor-Stream-Isolation:\r\n\r\n", &r,
+                 &used, &fail));
   T_ASSERT(r.has_isolation);
   T_EQ_UINT(r.isolation_len, 0);
 
@@ -216,10 +217,8 @@ test_errors(void)
       {"CONNECTX h:1 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_METHOD},
       /* Missing or bad port. */
       {"CONNECT example.com HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
-      {"CONNECT example.com: HTTP/1.1\r\n\r\n",
-       HTTPCONNECT_FAIL_BAD_REQUEST},
-      {"CONNECT example.com:0 HTTP/1.1\r\n\r\n",
-       HTTPCONNECT_FAIL_BAD_REQUEST},
+      {"CONNECT example.com: HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
+      {"CONNECT example.com:0 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
       {"CONNECT example.com:65536 HTTP/1.1\r\n\r\n",
        HTTPCONNECT_FAIL_BAD_REQUEST},
       {"CONNECT example.com:+80 HTTP/1.1\r\n\r\n",
@@ -230,8 +229,7 @@ test_errors(void)
       {"CONNECT [::1] HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
       {"CONNECT [::1:80 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
       {"CONNECT [zz]:80 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
-      {"CONNECT [1.2.3.4]:80 HTTP/1.1\r\n\r\n",
-       HTTPCONNECT_FAIL_BAD_REQUEST},
+      {"CONNECT [1.2.3.4]:80 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
       {"CONNECT ::1:80 HTTP/1.1\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
       /* Request-line shape. */
       {"CONNECT example.com:443\r\n\r\n", HTTPCONNECT_FAIL_BAD_REQUEST},
@@ -325,11 +323,10 @@ test_oversize_head(void)
     memcpy(buf + n, "X-Pad: abc\r\n", 12);
     n += 12;
   }
-  T_EQ_INT(httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN - 1, &r, &used,
-                             &fail),
-           CHIVE_ERR_TRUNCATED);
-  T_EQ_INT(httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN, &r, &used,
-                             &fail),
+  T_EQ_INT(
+      httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN - 1, &r, &used, &fail),
+      CHIVE_ERR_TRUNCATED);
+  T_EQ_INT(httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN, &r, &used, &fail),
            CHIVE_ERR_LIMIT);
   T_EQ_INT(fail, HTTPCONNECT_FAIL_HEAD_TOO_LONG);
   T_EQ_INT(httpconnect_parse(buf, n, &r, &used, &fail), CHIVE_ERR_LIMIT);
@@ -337,9 +334,9 @@ test_oversize_head(void)
   /* A request line with no end. */
   memcpy(buf, "CONNECT ", 8);
   memset(buf + 8, 'a', HTTPCONNECT_MAX_HEAD_LEN + 92);
-  T_EQ_INT(httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN + 100, &r, &used,
-                             &fail),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(
+      httpconnect_parse(buf, HTTPCONNECT_MAX_HEAD_LEN + 100, &r, &used, &fail),
+      CHIVE_ERR_LIMIT);
   T_EQ_INT(fail, HTTPCONNECT_FAIL_HEAD_TOO_LONG);
 
   /* A head of exactly the cap is accepted. */
@@ -451,9 +448,12 @@ done:
 }
 
 static const t_case cases[] = {
-    T_CASE(test_happy_path),   T_CASE(test_auth_and_isolation),
-    T_CASE(test_errors),       T_CASE(test_oversize_head),
-    T_CASE(test_every_prefix), T_CASE(test_replies),
+    T_CASE(test_happy_path),
+    T_CASE(test_auth_and_isolation),
+    T_CASE(test_errors),
+    T_CASE(test_oversize_head),
+    T_CASE(test_every_prefix),
+    T_CASE(test_replies),
     T_END,
 };
 T_MAIN(cases)

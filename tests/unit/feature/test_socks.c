@@ -76,8 +76,8 @@ test_socks4_connect(void)
   socks_t s;
   socks_init(&s);
   /* VN=4 CD=1 port 80 ip 127.0.0.1 "alice" NUL, then optimistic data */
-  const uint8_t in[] = {4, 1, 0, 80, 127, 0, 0, 1, 'a', 'l', 'i', 'c', 'e',
-                        0, 'G', 'E', 'T'};
+  const uint8_t in[] = {4,   1,   0,   80,  127, 0,   0,   1,  'a',
+                        'l', 'i', 'c', 'e', 0,   'G', 'E', 'T'};
   uint8_t out[4096];
   size_t olen = 0, used = 0;
   T_OK(feed_all(&s, in, sizeof(in), &used, out, &olen));
@@ -151,7 +151,10 @@ test_socks4a(void)
   socks_t s;
   socks_init(&s);
   uint8_t in[64];
-  size_t n = unhex("0401" "01bb" "00000001" "00"
+  size_t n = unhex("0401"
+                   "01bb"
+                   "00000001"
+                   "00"
                    "6578616d706c652e636f6d00", /* example.com */
                    in, sizeof(in));
   size_t used;
@@ -189,8 +192,7 @@ test_socks4a(void)
     memcpy(buf + 9, names[i].host, hl + 1);
     socks_init(&s);
     T_OK(socks_feed(&s, buf, 9 + hl + 1, &used));
-    T_EQ_UINT(socks_request(&s)->flags,
-              names[i].flags | SOCKS_REQ_F_SOCKS4A);
+    T_EQ_UINT(socks_request(&s)->flags, names[i].flags | SOCKS_REQ_F_SOCKS4A);
     socks_clear(&s);
   }
 done:
@@ -202,8 +204,8 @@ test_socks4_resolve(void)
 {
   socks_t s;
   uint8_t out[64];
-  const uint8_t in[] = {4, 0xf0, 0, 0, 0, 0, 0, 1, 0, 't', 'o', 'r', '.',
-                        'n', 'e', 't', 0};
+  const uint8_t in[] = {4,   0xf0, 0,   0,   0,   0,   0,   1, 0,
+                        't', 'o',  'r', '.', 'n', 'e', 't', 0};
   size_t used;
   socks_init(&s);
   T_OK(socks_feed(&s, in, sizeof(in), &used));
@@ -219,8 +221,7 @@ test_socks4_resolve(void)
   /* SOCKS4 cannot carry an IPv6 or hostname answer: 0x5B, as tor. */
   socks_init(&s);
   T_OK(socks_feed(&s, in, sizeof(in), &used));
-  socks_answer_t a6 = {SOCKS_ANSWER_IPV6, {0x20, 0x01, 0x0d, 0xb8}, NULL,
-                       0};
+  socks_answer_t a6 = {SOCKS_ANSWER_IPV6, {0x20, 0x01, 0x0d, 0xb8}, NULL, 0};
   T_OK(socks_reply_resolved(&s, &a6));
   T_EQ_UINT(socks_take_output(&s, out, sizeof(out)), 8);
   T_EQ_MEM(out, "\x00\x5b\x00\x00\x00\x00\x00\x00", 8);
@@ -302,8 +303,7 @@ test_socks4_errors(void)
     memcpy(in + 9, bad_hosts[i], hl + 1);
     socks_init(&s);
     olen = 0;
-    T_EQ_INT(feed_all(&s, in, 10 + hl, &used, out, &olen),
-             CHIVE_ERR_PROTO);
+    T_EQ_INT(feed_all(&s, in, 10 + hl, &used, out, &olen), CHIVE_ERR_PROTO);
     T_EQ_INT(socks_failure(&s), SOCKS_FAIL_BAD_HOSTNAME);
     T_EQ_UINT(olen, 8);
     T_EQ_MEM(out, rej, 8);
@@ -339,8 +339,11 @@ test_socks5_noauth_connect(void)
   T_ASSERT(socks_request(&s) == NULL);
 
   uint8_t req[64];
-  size_t n = unhex("05010003" "0b" "6578616d706c652e636f6d" "01bb", req,
-                   sizeof(req));
+  size_t n = unhex("05010003"
+                   "0b"
+                   "6578616d706c652e636f6d"
+                   "01bb",
+                   req, sizeof(req));
   olen = 0;
   T_OK(feed_all(&s, req, n, &used, out, &olen));
   T_EQ_UINT(used, n);
@@ -375,8 +378,8 @@ test_socks5_userpass(void)
   T_EQ_MEM(out, "\x05\x02", 2);
   T_EQ_INT(socks_state(&s), SOCKS_ST_S5_AUTH);
 
-  const uint8_t auth[] = {1, 5, 'a', 'l', 'i', 'c', 'e', 6, 's', 0, 'c',
-                          'r', 'e', 't'};
+  const uint8_t auth[] = {1, 5,   'a', 'l', 'i', 'c', 'e',
+                          6, 's', 0,   'c', 'r', 'e', 't'};
   olen = 0;
   T_EQ_INT(feed_all(&s, auth, sizeof(auth), &used, out, &olen),
            CHIVE_ERR_TRUNCATED);
@@ -454,8 +457,8 @@ test_socks5_methods(void)
     const char *hex;
     uint8_t reply;
   } cases[] = {
-      {"050100", 0x00},     {"050102", 0x02},       {"05020200", 0x02},
-      {"0503010002", 0x02}, {"0502ff00", 0x00},     {"050101", 0xff},
+      {"050100", 0x00},     {"050102", 0x02},     {"05020200", 0x02},
+      {"0503010002", 0x02}, {"0502ff00", 0x00},   {"050101", 0xff},
       {"0500", 0xff},       {"050380fe03", 0xff},
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(cases); i++) {
@@ -490,7 +493,10 @@ test_socks5_auth_leniency_and_errors(void)
   /* NO AUTH selected, client sends an RFC 1929 message anyway (tor
    * accepts it, socks-extensions §1.1). */
   uint8_t in[64];
-  size_t n = unhex("050100" "0103626f62" "00" "050100010a000001"
+  size_t n = unhex("050100"
+                   "0103626f62"
+                   "00"
+                   "050100010a000001"
                    "0050",
                    in, sizeof(in));
   socks_init(&s);
@@ -504,7 +510,10 @@ test_socks5_auth_leniency_and_errors(void)
   socks_clear(&s);
 
   /* ... but only once: a second one is not a SOCKS5 request. */
-  n = unhex("050100" "010000" "010000", in, sizeof(in));
+  n = unhex("050100"
+            "010000"
+            "010000",
+            in, sizeof(in));
   socks_init(&s);
   olen = 0;
   T_EQ_INT(feed_all(&s, in, n, &used, out, &olen), CHIVE_ERR_PROTO);
@@ -514,7 +523,9 @@ test_socks5_auth_leniency_and_errors(void)
   socks_clear(&s);
 
   /* USERPASS selected, client skips it: RFC 1929 failure status. */
-  n = unhex("050102" "050100010a0000010050", in, sizeof(in));
+  n = unhex("050102"
+            "050100010a0000010050",
+            in, sizeof(in));
   socks_init(&s);
   olen = 0;
   T_EQ_INT(feed_all(&s, in, n, &used, out, &olen), CHIVE_ERR_PROTO);
@@ -532,7 +543,9 @@ test_socks5_ipv6_and_bound(void)
   socks_t s;
   socks_init(&s);
   uint8_t in[64], out[64];
-  size_t n = unhex("050100" "05010004" "20010db8000000000000000000000001"
+  size_t n = unhex("050100"
+                   "05010004"
+                   "20010db8000000000000000000000001"
                    "01bb",
                    in, sizeof(in));
   size_t used;
@@ -551,8 +564,10 @@ test_socks5_ipv6_and_bound(void)
   T_OK(socks_reply_connect(&s, 0, &b));
   T_EQ_UINT(socks_take_output(&s, out, sizeof(out)), 22);
   uint8_t want[22];
-  T_EQ_UINT(unhex("05000004" "fe800000000000000000000000000000" "235a", want,
-                  sizeof(want)),
+  T_EQ_UINT(unhex("05000004"
+                  "fe800000000000000000000000000000"
+                  "235a",
+                  want, sizeof(want)),
             22);
   T_EQ_MEM(out, want, 22);
 done:
@@ -566,8 +581,12 @@ test_socks5_resolve(void)
   uint8_t in[300], out[300];
   size_t n, used;
   /* RESOLVE example.com: IPv4, IPv6 and hostname answers. */
-  n = unhex("050100" "05f00003" "0b" "6578616d706c652e636f6d" "0000", in,
-            sizeof(in));
+  n = unhex("050100"
+            "05f00003"
+            "0b"
+            "6578616d706c652e636f6d"
+            "0000",
+            in, sizeof(in));
 
   socks_init(&s);
   T_OK(socks_feed(&s, in, n, &used));
@@ -592,9 +611,10 @@ test_socks5_resolve(void)
   T_OK(socks_feed(&s, in, n, &used));
   (void)socks_take_output(&s, out, sizeof(out));
   socks_answer_t a6 = {SOCKS_ANSWER_IPV6,
-                       {0x26, 0x06, 0x28, 0x00, 0x02, 0x20, 0, 1, 0x2,
-                        0x48, 0x18, 0x93, 0x25, 0xc8, 0x19, 0x46},
-                       NULL, 0};
+                       {0x26, 0x06, 0x28, 0x00, 0x02, 0x20, 0, 1, 0x2, 0x48,
+                        0x18, 0x93, 0x25, 0xc8, 0x19, 0x46},
+                       NULL,
+                       0};
   T_OK(socks_reply_resolved(&s, &a6));
   T_EQ_UINT(socks_take_output(&s, out, sizeof(out)), 22);
   T_EQ_MEM(out, "\x05\x00\x00\x04", 4);
@@ -603,7 +623,11 @@ test_socks5_resolve(void)
   socks_clear(&s);
 
   /* RESOLVE_PTR of 93.184.216.34: answer a hostname. */
-  n = unhex("050100" "05f10001" "5db8d822" "0000", in, sizeof(in));
+  n = unhex("050100"
+            "05f10001"
+            "5db8d822"
+            "0000",
+            in, sizeof(in));
   socks_init(&s);
   T_OK(socks_feed(&s, in, n, &used));
   T_EQ_UINT(socks_request(&s)->command, SOCKS_CMD_RESOLVE_PTR);
@@ -611,7 +635,11 @@ test_socks5_resolve(void)
   socks_answer_t ah = {SOCKS_ANSWER_HOSTNAME, {0}, "example.com", 11};
   T_OK(socks_reply_resolved(&s, &ah));
   T_EQ_UINT(socks_take_output(&s, out, sizeof(out)), 18);
-  T_EQ_MEM(out, "\x05\x00\x00\x03\x0b" "example.com" "\x00\x00", 18);
+  T_EQ_MEM(out,
+           "\x05\x00\x00\x03\x0b"
+           "example.com"
+           "\x00\x00",
+           18);
   socks_clear(&s);
 
   /* A 255-byte hostname answer fits; 0, 256 or NUL-containing do not. */
@@ -636,7 +664,11 @@ test_socks5_resolve(void)
   socks_clear(&s);
 
   /* socks_reply_resolved() is for RESOLVE commands only. */
-  n = unhex("050100" "05010001" "01020304" "0050", in, sizeof(in));
+  n = unhex("050100"
+            "05010001"
+            "01020304"
+            "0050",
+            in, sizeof(in));
   socks_init(&s);
   T_OK(socks_feed(&s, in, n, &used));
   T_EQ_INT(socks_reply_resolved(&s, &a4), CHIVE_ERR_INVAL);
@@ -673,11 +705,24 @@ test_socks5_request_errors(void)
       {"04010001", 0x01, SOCKS_FAIL_BAD_VERSION},
       /* empty hostname, NUL inside, space, control, high byte */
       {"0501000300", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
-      {"0501000303610062" "0050", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
-      {"0501000303612062" "0050", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
-      {"050100030261" "0a" "0050", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
-      {"050100030261" "80" "0050", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
-      {"0501000301" "00" "0050", 0x01, SOCKS_FAIL_BAD_HOSTNAME},
+      {"0501000303610062"
+       "0050",
+       0x01, SOCKS_FAIL_BAD_HOSTNAME},
+      {"0501000303612062"
+       "0050",
+       0x01, SOCKS_FAIL_BAD_HOSTNAME},
+      {"050100030261"
+       "0a"
+       "0050",
+       0x01, SOCKS_FAIL_BAD_HOSTNAME},
+      {"050100030261"
+       "80"
+       "0050",
+       0x01, SOCKS_FAIL_BAD_HOSTNAME},
+      {"0501000301"
+       "00"
+       "0050",
+       0x01, SOCKS_FAIL_BAD_HOSTNAME},
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(cases); i++) {
     uint8_t in[64] = {5, 1, 0};
@@ -763,19 +808,55 @@ static const struct {
   const char *client;
   const char *server;
 } transcripts[] = {
-    {"04010050" "7f000001" "616c69636500", ""},
-    {"04010050" "7f000001" "00", ""},
-    {"04f00000" "00000001" "00" "746f722e6e657400", ""},
-    {"040101bb" "000000ff" "7500" "6578616d706c652e6f6e696f6e00", ""},
-    {"050100" "05010001" "0a000001" "0050", "0500"},
-    {"05020002" "0105616c696365" "06736563726574"
-     "05010003" "0b6578616d706c652e636f6d" "01bb",
-     "0502" "0100"},
-    {"050102" "010000" "05f00003" "03616263" "0000", "0502" "0100"},
-    {"050100" "0103626f6200" "05f10004"
-     "20010db8000000000000000000000001" "0000",
-     "0500" "0100"},
-    {"0503000180" "05010004" "00000000000000000000000000000001" "ffff",
+    {"04010050"
+     "7f000001"
+     "616c69636500",
+     ""},
+    {"04010050"
+     "7f000001"
+     "00",
+     ""},
+    {"04f00000"
+     "00000001"
+     "00"
+     "746f722e6e657400",
+     ""},
+    {"040101bb"
+     "000000ff"
+     "7500"
+     "6578616d706c652e6f6e696f6e00",
+     ""},
+    {"050100"
+     "05010001"
+     "0a000001"
+     "0050",
+     "0500"},
+    {"05020002"
+     "0105616c696365"
+     "06736563726574"
+     "05010003"
+     "0b6578616d706c652e636f6d"
+     "01bb",
+     "0502"
+     "0100"},
+    {"050102"
+     "010000"
+     "05f00003"
+     "03616263"
+     "0000",
+     "0502"
+     "0100"},
+    {"050100"
+     "0103626f6200"
+     "05f10004"
+     "20010db8000000000000000000000001"
+     "0000",
+     "0500"
+     "0100"},
+    {"0503000180"
+     "05010004"
+     "00000000000000000000000000000001"
+     "ffff",
      "0500"},
 };
 
@@ -836,7 +917,10 @@ test_output_queue(void)
   socks_t s;
   socks_init(&s);
   uint8_t in[32], out[16];
-  size_t n = unhex("050100" "050100010102030400" "50", in, sizeof(in));
+  size_t n = unhex("050100"
+                   "050100010102030400"
+                   "50",
+                   in, sizeof(in));
   size_t used;
   T_OK(socks_feed(&s, in, n, &used));
   T_EQ_UINT(socks_output_len(&s), 2);
@@ -903,8 +987,11 @@ test_end_reason_map(void)
   socks_t s;
   socks_init(&s);
   uint8_t in[32], out[32];
-  size_t n = unhex("050100" "05010003" "07612e6f6e696f6e" "0050", in,
-                   sizeof(in));
+  size_t n = unhex("050100"
+                   "05010003"
+                   "07612e6f6e696f6e"
+                   "0050",
+                   in, sizeof(in));
   size_t used;
   T_OK(socks_feed(&s, in, n, &used));
   T_EQ_UINT(socks_request(&s)->flags, SOCKS_REQ_F_ONION);
