@@ -68,7 +68,7 @@ typedef enum httpconnect_fail_t {
 #define HTTPCONNECT_F_ONION 0x02u        /**< host ends in ".onion" */
 #define HTTPCONNECT_F_EXIT 0x04u         /**< host ends in ".exit" */
 
-/** A parsed CONNECT request.  A plain value (about 2.6 KB); wipe it with
+/** A parsed CONNECT request.  A plain value (about 2.4 KB); wipe it with
  * httpconnect_req_clear(). */
 typedef struct httpconnect_req_t {
   /** The host, NUL-terminated, host_len bytes of printable ASCII other
