@@ -182,14 +182,20 @@ control_framer_feed(control_framer_t *f, const uint8_t *in, size_t in_len,
     size_t chunk = nl ? (size_t)(nl - p) : left;
     size_t have = strbuf_len(&f->line);
 
-    if (memchr(p, '\0', chunk) != NULL) {
-      e = CHIVE_ERR_PROTO;
+    /* Invariant: have <= max_line_len - 1.  The line, LF included, may
+     * not exceed max_line_len, so at most `room` more bytes fit before
+     * the LF; fail as soon as that is certain.  The first offending
+     * byte decides between PROTO (a NUL) and LIMIT, so the verdict does
+     * not depend on how the input was split into calls. */
+    size_t room = f->max_line_len - 1 - have;
+    const uint8_t *nul = memchr(p, '\0', chunk);
+    size_t nul_at = nul ? (size_t)(nul - p) : chunk;
+    if (chunk > room) {
+      e = nul_at <= room ? CHIVE_ERR_PROTO : CHIVE_ERR_LIMIT;
       goto fail;
     }
-    /* Invariant: have <= max_line_len - 1.  The line, LF included, may
-     * not exceed max_line_len; fail as soon as it must. */
-    if (chunk > f->max_line_len - 1 - have) {
-      e = CHIVE_ERR_LIMIT;
+    if (nul) {
+      e = CHIVE_ERR_PROTO;
       goto fail;
     }
     if (chunk > 0) {
