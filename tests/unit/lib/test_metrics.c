@@ -10,6 +10,10 @@
 #include "lib/text/strbuf.h"
 #include "tinytest.h"
 
+/* math.h gives float NAN/INFINITY; these tests want doubles. */
+#define D_NAN ((double)NAN)
+#define D_INF ((double)INFINITY)
+
 /** Render <b>reg</b> into a fresh chive_malloc'd string (NULL on error). */
 static char *
 render(const metrics_registry_t *reg)
@@ -89,7 +93,7 @@ test_gauge_golden(void)
   metrics_gauge_add(i, -10);
   metrics_gauge_set_double(d, 0.1);
   metrics_gauge_add(d, 2); /* stays a double */
-  metrics_gauge_set_double(n, NAN);
+  metrics_gauge_set_double(n, D_NAN);
   out = render(reg);
   T_ASSERT(out);
   T_EQ_STR(out, "# HELP chive_int \n"
@@ -110,13 +114,13 @@ test_gauge_golden(void)
   chive_free(out);
   /* Callbacks are read at each exposition; clearing one goes back to the
    * stored value. */
-  cbv = INFINITY;
+  cbv = D_INF;
   cbc = 8;
   T_EQ_UINT(metrics_counter_value(cc), 8);
   metrics_counter_set_callback(cc, NULL, NULL);
   T_EQ_UINT(metrics_counter_value(cc), 0);
   T_ASSERT(isinf(metrics_gauge_value(c)));
-  metrics_gauge_set_double(n, -INFINITY);
+  metrics_gauge_set_double(n, -D_INF);
   out = render(reg);
   T_ASSERT(out);
   T_ASSERT(strstr(out, "\nchive_memory_bytes +Inf\n"));
@@ -362,10 +366,10 @@ test_histogram_math(void)
   }
   T_EQ_UINT(hb->count, 2 * CHIVE_ARRAY_LEN(BUILD_BUCKETS));
   T_OK(metrics_histogram_new(reg, "y_seconds", "Y.", b, 1, &h));
-  metrics_histogram_observe(h, INFINITY);
+  metrics_histogram_observe(h, D_INF);
   T_EQ_UINT(h->buckets[1], 1);
   T_ASSERT(isinf(h->sum));
-  metrics_histogram_observe(h, NAN);
+  metrics_histogram_observe(h, D_NAN);
   T_EQ_UINT(h->buckets[0], 0);
   T_EQ_UINT(h->buckets[1], 2);
   T_EQ_UINT(h->count, 2);
@@ -461,8 +465,8 @@ test_register_rejects(void)
   static const double up[] = {1, 2};
   static const double down[] = {2, 1};
   static const double same[] = {1, 1};
-  static const double inf[] = {1, INFINITY};
-  static const double nan[] = {NAN};
+  static const double inf[] = {1, D_INF};
+  static const double nan[] = {D_NAN};
   static const char *const le[] = {"le"};
   static const char *const dup[] = {"a", "a"};
   static const char *const five[] = {"a", "b", "c", "d", "e"};
@@ -574,9 +578,9 @@ test_format_double(void)
   T_EQ_STR(metrics_format_double(1e21, b), "1e+21");
   T_EQ_STR(metrics_format_double(1.5e-9, b), "1.5e-09");
   T_EQ_STR(metrics_format_double(9007199254740993.0, b), "9007199254740992");
-  T_EQ_STR(metrics_format_double(NAN, b), "NaN");
-  T_EQ_STR(metrics_format_double(INFINITY, b), "+Inf");
-  T_EQ_STR(metrics_format_double(-INFINITY, b), "-Inf");
+  T_EQ_STR(metrics_format_double(D_NAN, b), "NaN");
+  T_EQ_STR(metrics_format_double(D_INF, b), "+Inf");
+  T_EQ_STR(metrics_format_double(-D_INF, b), "-Inf");
   /* Every output reads back exactly. */
   static const double vals[] = {
       1.0 / 3,  2.0 / 3,    1e-300, 1.7976931348623157e308,
