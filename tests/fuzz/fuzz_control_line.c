@@ -77,8 +77,8 @@ frame_all(const uint8_t *in, size_t n, size_t step, size_t max_line,
       /* Sticky. */
       size_t used2 = 1;
       control_cmd_t c2;
-      CHECK(control_framer_feed(&f, (const uint8_t *)"X\n", 2, &used2,
-                                &c2) == e);
+      CHECK(control_framer_feed(&f, (const uint8_t *)"X\n", 2, &used2, &c2) ==
+            e);
       CHECK(used2 == 0);
       goto done;
     }
@@ -186,8 +186,8 @@ check_args(const control_cmd_t *c)
     one.is_data = false; /* parse the argument line whatever it was */
     one.data = NULL;
     one.data_len = 0;
-    chive_err_t e = control_args_parse(&one, &syntaxes[s], &a, err,
-                                       sizeof(err));
+    chive_err_t e =
+        control_args_parse(&one, &syntaxes[s], &a, err, sizeof(err));
     if (e != CHIVE_OK) {
       CHECK(e == CHIVE_ERR_PROTO || e == CHIVE_ERR_LIMIT);
       CHECK(a.n_args == 0 && a.n_kv == 0);

@@ -81,14 +81,14 @@ control_auth_token_decode(const char *value, size_t value_len, bool quoted,
 /* ================================================================== */
 
 /** Largest CookieString | ClientNonce | ServerNonce message. */
-#define SAFECOOKIE_MSG_MAX_LEN                   \
-  (CONTROL_AUTH_COOKIE_LEN +                     \
-   CONTROL_SAFECOOKIE_CLIENT_NONCE_MAX_LEN + CONTROL_SAFECOOKIE_NONCE_LEN)
+#define SAFECOOKIE_MSG_MAX_LEN                                         \
+  (CONTROL_AUTH_COOKIE_LEN + CONTROL_SAFECOOKIE_CLIENT_NONCE_MAX_LEN + \
+   CONTROL_SAFECOOKIE_NONCE_LEN)
 
 chive_err_t
 control_safecookie_compute(
-    const uint8_t cookie[CONTROL_AUTH_COOKIE_LEN],
-    const uint8_t *client_nonce, size_t client_nonce_len,
+    const uint8_t cookie[CONTROL_AUTH_COOKIE_LEN], const uint8_t *client_nonce,
+    size_t client_nonce_len,
     const uint8_t server_nonce[CONTROL_SAFECOOKIE_NONCE_LEN],
     uint8_t server_hash[CONTROL_SAFECOOKIE_HASH_LEN],
     uint8_t client_hash[CONTROL_SAFECOOKIE_HASH_LEN])
@@ -143,8 +143,8 @@ control_safecookie_challenge(
   e = crypto_rand(nonce, sizeof(nonce));
   if (e != CHIVE_OK)
     goto done;
-  e = control_safecookie_compute(cookie, client_nonce, client_nonce_len,
-                                 nonce, shash, chash);
+  e = control_safecookie_compute(cookie, client_nonce, client_nonce_len, nonce,
+                                 shash, chash);
   if (e != CHIVE_OK)
     goto done;
   /* Commit. */
@@ -289,8 +289,8 @@ control_hashed_pw_parse(const char *s, size_t len, control_hashed_pw_t *out)
 }
 
 chive_err_t
-control_hashed_pw_verify(const control_hashed_pw_t *h,
-                         const uint8_t *password, size_t len)
+control_hashed_pw_verify(const control_hashed_pw_t *h, const uint8_t *password,
+                         size_t len)
 {
   uint8_t key[CONTROL_S2K_KEY_LEN];
   if (BUG(h == NULL))
@@ -303,8 +303,8 @@ control_hashed_pw_verify(const control_hashed_pw_t *h,
 }
 
 chive_err_t
-control_hashed_pw_new(const uint8_t *password, size_t len,
-                      uint8_t count_byte, control_hashed_pw_t *out)
+control_hashed_pw_new(const uint8_t *password, size_t len, uint8_t count_byte,
+                      control_hashed_pw_t *out)
 {
   control_hashed_pw_t h;
   chive_err_t e = crypto_rand(h.spec, CONTROL_S2K_SALT_LEN);
@@ -360,7 +360,7 @@ control_auth_reply_protocolinfo(control_outbuf_t *o, unsigned methods,
   e = strbuf_addstr(&sb, "AUTH METHODS=");
   if (e == CHIVE_OK && cookie)
     e = strbuf_addstr(&sb, passwd ? "COOKIE,SAFECOOKIE,HASHEDPASSWORD"
-                                   : "COOKIE,SAFECOOKIE");
+                                  : "COOKIE,SAFECOOKIE");
   else if (e == CHIVE_OK)
     e = strbuf_addstr(&sb, passwd ? "HASHEDPASSWORD" : "NULL");
   if (e == CHIVE_OK && cookie) {

@@ -65,9 +65,8 @@ control_auth_cookie_new(uint8_t out[CONTROL_AUTH_COOKIE_LEN]);
 /** Accept the <b>len</b> bytes read from a cookie file as a cookie iff
  * there are exactly 32 (§3.21: "Controllers MUST NOT use the contents
  * of a non-32-byte-long file"); CHIVE_ERR_PROTO otherwise. */
-CHIVE_MUST_CHECK chive_err_t
-control_auth_cookie_from_file(const uint8_t *buf, size_t len,
-                              uint8_t out[CONTROL_AUTH_COOKIE_LEN]);
+CHIVE_MUST_CHECK chive_err_t control_auth_cookie_from_file(
+    const uint8_t *buf, size_t len, uint8_t out[CONTROL_AUTH_COOKIE_LEN]);
 
 /** COOKIE method: return true iff the <b>len</b> bytes of <b>resp</b>
  * are the cookie.  Constant time in the contents. */
@@ -79,12 +78,9 @@ bool control_auth_cookie_matches(const uint8_t cookie[CONTROL_AUTH_COOKIE_LEN],
  * Writes at most <b>out_len</b> bytes to <b>out</b> and sets
  * *<b>n_out</b>.  CHIVE_ERR_PROTO for bad hex (odd length, non-hex),
  * CHIVE_ERR_LIMIT if it does not fit.  On failure <b>out</b> is wiped. */
-CHIVE_MUST_CHECK chive_err_t control_auth_token_decode(const char *value,
-                                                       size_t value_len,
-                                                       bool quoted,
-                                                       uint8_t *out,
-                                                       size_t out_len,
-                                                       size_t *n_out);
+CHIVE_MUST_CHECK chive_err_t
+control_auth_token_decode(const char *value, size_t value_len, bool quoted,
+                          uint8_t *out, size_t out_len, size_t *n_out);
 
 /* ------------------------------------------------------------------ */
 /* SAFECOOKIE (control-spec §3.24)                                    */
@@ -98,8 +94,8 @@ CHIVE_MUST_CHECK chive_err_t control_auth_token_decode(const char *value,
  * CHIVE_ERR_LIMIT if the client nonce is longer than
  * CONTROL_SAFECOOKIE_CLIENT_NONCE_MAX_LEN, CHIVE_ERR_INVAL if empty. */
 CHIVE_MUST_CHECK chive_err_t control_safecookie_compute(
-    const uint8_t cookie[CONTROL_AUTH_COOKIE_LEN],
-    const uint8_t *client_nonce, size_t client_nonce_len,
+    const uint8_t cookie[CONTROL_AUTH_COOKIE_LEN], const uint8_t *client_nonce,
+    size_t client_nonce_len,
     const uint8_t server_nonce[CONTROL_SAFECOOKIE_NONCE_LEN],
     uint8_t server_hash[CONTROL_SAFECOOKIE_HASH_LEN],
     uint8_t client_hash[CONTROL_SAFECOOKIE_HASH_LEN]);
@@ -167,8 +163,7 @@ CHIVE_MUST_CHECK chive_err_t control_s2k_rfc2440(
  * (salt, count byte, key), the form tor --hash-password prints; or, as
  * tor still accepts, the base64 of those 29 bytes.  CHIVE_ERR_PROTO on
  * anything else.  *<b>out</b> is written only on success. */
-CHIVE_MUST_CHECK chive_err_t control_hashed_pw_parse(const char *s,
-                                                     size_t len,
+CHIVE_MUST_CHECK chive_err_t control_hashed_pw_parse(const char *s, size_t len,
                                                      control_hashed_pw_t *out);
 
 /** Check <b>password</b> against <b>h</b>: CHIVE_OK iff it matches,
@@ -207,9 +202,9 @@ CHIVE_MUST_CHECK chive_err_t control_hashed_pw_format(
  * METHODS is "NULL" when <b>methods</b> is 0; COOKIEFILE appears iff the
  * cookie methods are on (then <b>cookie_path</b> is required).  Paths
  * and versions are quoted and escaped.  All four lines or nothing. */
-CHIVE_MUST_CHECK chive_err_t control_auth_reply_protocolinfo(
-    control_outbuf_t *o, unsigned methods, const char *cookie_path,
-    const char *version);
+CHIVE_MUST_CHECK chive_err_t
+control_auth_reply_protocolinfo(control_outbuf_t *o, unsigned methods,
+                                const char *cookie_path, const char *version);
 
 /* ------------------------------------------------------------------ */
 /* Failed-attempt limiter                                             */

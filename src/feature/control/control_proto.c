@@ -135,8 +135,8 @@ framer_handle_line(control_framer_t *f, control_cmd_t *out, bool *done)
     }
   } else if (n == 1 && s[0] == '.') {
     /* §2.4: CmdData = *DataLine "." CRLF */
-    e = framer_build_cmd(f, strbuf_str(&f->first), strbuf_len(&f->first),
-                         true, out);
+    e = framer_build_cmd(f, strbuf_str(&f->first), strbuf_len(&f->first), true,
+                         out);
     if (e == CHIVE_OK) {
       *done = true;
       f->in_data = false;
@@ -963,8 +963,8 @@ control_reply_data(control_outbuf_t *o, unsigned code, const char *head,
 }
 
 chive_err_t
-control_reply_kv(control_outbuf_t *o, unsigned code, char sep,
-                 const char *key, const char *value, size_t value_len)
+control_reply_kv(control_outbuf_t *o, unsigned code, char sep, const char *key,
+                 const char *value, size_t value_len)
 {
   strbuf_t sb;
   strbuf_init(&sb, o->max_len - o->len);
@@ -980,8 +980,8 @@ control_event_printf(control_outbuf_t *o, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
-  chive_err_t e = reply_vprintf(o, CONTROL_CODE_EVENT, CONTROL_SEP_END, fmt,
-                                ap);
+  chive_err_t e =
+      reply_vprintf(o, CONTROL_CODE_EVENT, CONTROL_SEP_END, fmt, ap);
   va_end(ap);
   return e;
 }

@@ -58,23 +58,23 @@
 #define CONTROL_ARGS_UNLIMITED ((unsigned)-1)
 
 /* Status codes (control-spec §4). */
-#define CONTROL_CODE_OK 250           /**< OK */
-#define CONTROL_CODE_UNNECESSARY 251  /**< Operation was unnecessary */
-#define CONTROL_CODE_EXHAUSTED 451    /**< Resource exhausted */
-#define CONTROL_CODE_SYNTAX_PROTO 500 /**< Syntax error: protocol */
-#define CONTROL_CODE_UNRECOGNIZED 510 /**< Unrecognized command */
-#define CONTROL_CODE_UNIMPLEMENTED 511 /**< Unimplemented command */
-#define CONTROL_CODE_SYNTAX_ARG 512   /**< Syntax error in argument */
-#define CONTROL_CODE_UNRECOGNIZED_ARG 513 /**< Unrecognized argument */
-#define CONTROL_CODE_AUTH_REQUIRED 514 /**< Authentication required */
-#define CONTROL_CODE_BAD_AUTH 515     /**< Bad authentication */
-#define CONTROL_CODE_UNSPECIFIED 550  /**< Unspecified Tor error */
-#define CONTROL_CODE_INTERNAL 551     /**< Internal error */
+#define CONTROL_CODE_OK 250                  /**< OK */
+#define CONTROL_CODE_UNNECESSARY 251         /**< Operation was unnecessary */
+#define CONTROL_CODE_EXHAUSTED 451           /**< Resource exhausted */
+#define CONTROL_CODE_SYNTAX_PROTO 500        /**< Syntax error: protocol */
+#define CONTROL_CODE_UNRECOGNIZED 510        /**< Unrecognized command */
+#define CONTROL_CODE_UNIMPLEMENTED 511       /**< Unimplemented command */
+#define CONTROL_CODE_SYNTAX_ARG 512          /**< Syntax error in argument */
+#define CONTROL_CODE_UNRECOGNIZED_ARG 513    /**< Unrecognized argument */
+#define CONTROL_CODE_AUTH_REQUIRED 514       /**< Authentication required */
+#define CONTROL_CODE_BAD_AUTH 515            /**< Bad authentication */
+#define CONTROL_CODE_UNSPECIFIED 550         /**< Unspecified Tor error */
+#define CONTROL_CODE_INTERNAL 551            /**< Internal error */
 #define CONTROL_CODE_UNRECOGNIZED_ENTITY 552 /**< Unrecognized entity */
 #define CONTROL_CODE_INVALID_CONFIG 553 /**< Invalid configuration value */
-#define CONTROL_CODE_INVALID_DESC 554 /**< Invalid descriptor */
-#define CONTROL_CODE_UNMANAGED 555    /**< Unmanaged entity */
-#define CONTROL_CODE_EVENT 650        /**< Asynchronous event */
+#define CONTROL_CODE_INVALID_DESC 554   /**< Invalid descriptor */
+#define CONTROL_CODE_UNMANAGED 555      /**< Unmanaged entity */
+#define CONTROL_CODE_EVENT 650          /**< Asynchronous event */
 
 /* Reply-line separators (control-spec §2.3). */
 #define CONTROL_SEP_END ' '  /**< EndReplyLine */
@@ -220,12 +220,9 @@ typedef struct control_args_t {
  * argument(s)") is written there, NUL-terminated and truncated to
  * <b>errmsg_len</b>.  Peer-supplied text in the message is quoted and
  * escaped. */
-CHIVE_MUST_CHECK chive_err_t control_args_parse(const control_cmd_t *cmd,
-                                                const control_cmd_syntax_t
-                                                    *syn,
-                                                control_args_t *out,
-                                                char *errmsg,
-                                                size_t errmsg_len);
+CHIVE_MUST_CHECK chive_err_t
+control_args_parse(const control_cmd_t *cmd, const control_cmd_syntax_t *syn,
+                   control_args_t *out, char *errmsg, size_t errmsg_len);
 
 /** Release (and wipe, if args->wipe) everything <b>args</b> owns; leaves
  * it zeroed.  Safe on a zeroed struct. */
@@ -298,8 +295,7 @@ CHIVE_MUST_CHECK chive_err_t control_outbuf_append(control_outbuf_t *o,
  * the buffer's max) or CHIVE_ERR_NOMEM with nothing appended. */
 CHIVE_MUST_CHECK chive_err_t control_reply_line(control_outbuf_t *o,
                                                 unsigned code, char sep,
-                                                const char *text,
-                                                size_t len);
+                                                const char *text, size_t len);
 /** control_reply_line() with NUL-terminated <b>text</b>. */
 CHIVE_MUST_CHECK chive_err_t control_reply_str(control_outbuf_t *o,
                                                unsigned code, char sep,
@@ -324,8 +320,7 @@ CHIVE_MUST_CHECK chive_err_t control_reply_cmddata(control_outbuf_t *o,
 CHIVE_MUST_CHECK chive_err_t control_reply_data(control_outbuf_t *o,
                                                 unsigned code,
                                                 const char *head,
-                                                const char *data,
-                                                size_t len);
+                                                const char *data, size_t len);
 /** Append "CODE SEP KEY=VALUE CRLF", quoting the value (see
  * control_format_kv()). */
 CHIVE_MUST_CHECK chive_err_t control_reply_kv(control_outbuf_t *o,

@@ -17,7 +17,8 @@
 static const char TOR_HASH_FOO[] =
     "16:6D5CFF255EBF861B60802799F8C355CC763BCF5AAE9F634E0E85E07E7E";
 /* The same 29 bytes in base64 (tor also accepts this form). */
-static const char TOR_HASH_FOO_B64[] = "bVz/JV6/hhtggCeZ+MNVzHY7z1qun2NODoXgfn4=";
+static const char TOR_HASH_FOO_B64[] =
+    "bVz/JV6/hhtggCeZ+MNVzHY7z1qun2NODoXgfn4=";
 /* control-spec §5.1's example hash of 'foo'. */
 static const char SPEC_HASH_FOO[] =
     "16:660537E3E1CD49996044A3BF558097A981F539FEA2F9DA662B4626C1C2";
@@ -80,9 +81,9 @@ test_token_decode(void)
   T_EQ_INT(control_auth_token_decode("000102030405060708", 18, false, out,
                                      sizeof(out), &n),
            CHIVE_ERR_LIMIT);
-  T_EQ_INT(control_auth_token_decode("123456789", 9, true, out, sizeof(out),
-                                     &n),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(
+      control_auth_token_decode("123456789", 9, true, out, sizeof(out), &n),
+      CHIVE_ERR_LIMIT);
   T_ASSERT(chive_is_zero_ct(out, sizeof(out)));
 done:
   return;
@@ -139,8 +140,7 @@ test_safecookie_vectors(void)
     memset(big, 7, sizeof(big));
     T_EQ_INT(control_safecookie_compute(cookie, big, sizeof(big), sn, sh, ch),
              CHIVE_ERR_LIMIT);
-    T_OK(control_safecookie_compute(cookie, big, sizeof(big) - 1, sn, sh,
-                                    ch));
+    T_OK(control_safecookie_compute(cookie, big, sizeof(big) - 1, sn, sh, ch));
   }
 done:
   return;
@@ -226,9 +226,9 @@ test_s2k(void)
   T_EQ_INT(t_unhex("65211D79F81BCDC6AADB3C64E62820DB4E005378", want, 20), 20);
   T_EQ_MEM(key, want, 20);
 
-  T_EQ_INT(control_s2k_rfc2440(spec, longpw, CONTROL_PASSWORD_MAX_LEN + 1,
-                               key),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(
+      control_s2k_rfc2440(spec, longpw, CONTROL_PASSWORD_MAX_LEN + 1, key),
+      CHIVE_ERR_LIMIT);
 done:
   chive_free(longpw);
 }
@@ -243,8 +243,8 @@ test_hashed_password_tor(void)
   T_OK(control_hashed_pw_parse(TOR_HASH_FOO, strlen(TOR_HASH_FOO), &h));
   T_EQ_UINT(h.spec[8], CONTROL_S2K_DEFAULT_COUNT_BYTE);
   T_OK(control_hashed_pw_verify(&h, (const uint8_t *)"foo", 3));
-  static const char *const wrong[] = {"", "fo", "Foo", "foo ", "foo\n",
-                                      "foofoo", "bar"};
+  static const char *const wrong[] = {"",      "fo",     "Foo", "foo ",
+                                      "foo\n", "foofoo", "bar"};
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(wrong); i++) {
     T_EQ_INT(control_hashed_pw_verify(&h, (const uint8_t *)wrong[i],
                                       strlen(wrong[i])),
@@ -286,8 +286,7 @@ test_hashed_password_bad(void)
   memset(&h, 0xaa, sizeof(h));
   /* Every strict prefix of the tor string is rejected. */
   for (size_t cut = 0; cut < strlen(TOR_HASH_FOO); cut++) {
-    T_EQ_INT(control_hashed_pw_parse(TOR_HASH_FOO, cut, &h),
-             CHIVE_ERR_PROTO);
+    T_EQ_INT(control_hashed_pw_parse(TOR_HASH_FOO, cut, &h), CHIVE_ERR_PROTO);
   }
   static const char *const bad[] = {
       "16:6D5CFF255EBF861B60802799F8C355CC763BCF5AAE9F634E0E85E07E7E00",
@@ -352,8 +351,8 @@ test_protocolinfo(void)
              "250 OK\r\n");
   control_outbuf_drain(&o, control_outbuf_len(&o));
 
-  T_OK(control_auth_reply_protocolinfo(&o, CONTROL_AUTH_METHOD_PASSWORD,
-                                       NULL, "0.1.0"));
+  T_OK(control_auth_reply_protocolinfo(&o, CONTROL_AUTH_METHOD_PASSWORD, NULL,
+                                       "0.1.0"));
   OUT_EQ(&o, "250-PROTOCOLINFO 1\r\n"
              "250-AUTH METHODS=HASHEDPASSWORD\r\n"
              "250-VERSION Tor=\"0.1.0\"\r\n"

@@ -47,8 +47,8 @@ frame_stream(const char *s, size_t n, size_t step, control_cmd_t *cmds,
     while (off < chunk) {
       size_t used = 0;
       control_cmd_t c;
-      chive_err_t e = control_framer_feed(
-          &f, (const uint8_t *)s + pos + off, chunk - off, &used, &c);
+      chive_err_t e = control_framer_feed(&f, (const uint8_t *)s + pos + off,
+                                          chunk - off, &used, &c);
       off += used;
       if (e == CHIVE_OK) {
         if (n_cmds == MAX_TEST_CMDS) {
@@ -100,10 +100,10 @@ count_crlf(const uint8_t *out, size_t n)
   return k;
 }
 
-#define OUT_EQ(o, lit)                                                \
-  do {                                                                \
-    T_EQ_UINT(control_outbuf_len(o), sizeof(lit) - 1);                \
-    T_EQ_MEM(control_outbuf_data(o), (lit), sizeof(lit) - 1);         \
+#define OUT_EQ(o, lit)                                        \
+  do {                                                        \
+    T_EQ_UINT(control_outbuf_len(o), sizeof(lit) - 1);        \
+    T_EQ_MEM(control_outbuf_data(o), (lit), sizeof(lit) - 1); \
   } while (0)
 
 /* ------------------------------------------------------------------ */
@@ -227,16 +227,15 @@ done:
   control_framer_clear(&f);
 }
 
-static const char stream_text[] =
-    "PROTOCOLINFO 1\r\n"
-    "AUTHENTICATE \"pass word\"\r\n"
-    "+LOADCONF\r\n"
-    "SocksPort 9050\r\n"
-    "..x\r\n"
-    ".\r\n"
-    "getconf a b\n"
-    "\n"
-    "SETEVENTS CIRC STREAM\r\n";
+static const char stream_text[] = "PROTOCOLINFO 1\r\n"
+                                  "AUTHENTICATE \"pass word\"\r\n"
+                                  "+LOADCONF\r\n"
+                                  "SocksPort 9050\r\n"
+                                  "..x\r\n"
+                                  ".\r\n"
+                                  "getconf a b\n"
+                                  "\n"
+                                  "SETEVENTS CIRC STREAM\r\n";
 
 static void
 test_frame_byte_at_a_time(void)
@@ -300,8 +299,8 @@ test_frame_truncation(void)
       control_framer_t f;
       control_framer_init(&f, 0, 0);
       size_t used = 99;
-      chive_err_t e = control_framer_feed(&f, (const uint8_t *)cmds[k], cut,
-                                          &used, &c);
+      chive_err_t e =
+          control_framer_feed(&f, (const uint8_t *)cmds[k], cut, &used, &c);
       bool partial = control_framer_has_partial(&f);
       control_framer_clear(&f);
       T_EQ_INT(e, CHIVE_ERR_TRUNCATED);
@@ -341,8 +340,7 @@ test_frame_limits(void)
   T_EQ_INT(control_framer_feed(&f, (const uint8_t *)buf, 17, &used, &c),
            CHIVE_ERR_LIMIT);
   /* Sticky, consumes nothing. */
-  T_EQ_INT(control_framer_feed(&f, (const uint8_t *)"QUIT\r\n", 6, &used,
-                               &c),
+  T_EQ_INT(control_framer_feed(&f, (const uint8_t *)"QUIT\r\n", 6, &used, &c),
            CHIVE_ERR_LIMIT);
   T_EQ_UINT(used, 0);
   control_framer_clear(&f);
@@ -364,9 +362,9 @@ test_frame_limits(void)
   T_EQ_STR(c.data, "abc\n.de\n");
   control_cmd_clear(&c);
   const char *big = "+X\r\nabc\r\n..def\r\n.\r\n";
-  T_EQ_INT(control_framer_feed(&f, (const uint8_t *)big, strlen(big), &used,
-                               &c),
-           CHIVE_ERR_LIMIT);
+  T_EQ_INT(
+      control_framer_feed(&f, (const uint8_t *)big, strlen(big), &used, &c),
+      CHIVE_ERR_LIMIT);
   control_framer_clear(&f);
 
   /* The default limit is CONTROL_MAX_LINE_LEN. */
@@ -400,8 +398,7 @@ test_frame_nul(void)
   T_EQ_INT(control_framer_feed(&f, (const uint8_t *)"GETINFO a\0b\r\n", 13,
                                &used, &c),
            CHIVE_ERR_PROTO);
-  T_EQ_INT(control_framer_feed(&f, (const uint8_t *)"QUIT\r\n", 6, &used,
-                               &c),
+  T_EQ_INT(control_framer_feed(&f, (const uint8_t *)"QUIT\r\n", 6, &used, &c),
            CHIVE_ERR_PROTO);
   control_framer_clear(&f);
   /* NUL inside a data block too. */
@@ -464,8 +461,7 @@ mkcmd(control_cmd_t *c, const char *args)
 
 static const control_cmd_syntax_t getinfo_syn = {
     .min_args = 1, .max_args = CONTROL_ARGS_UNLIMITED};
-static const control_cmd_syntax_t signal_syn = {.min_args = 1,
-                                                .max_args = 1};
+static const control_cmd_syntax_t signal_syn = {.min_args = 1, .max_args = 1};
 static const control_cmd_syntax_t setconf_syn = {
     .max_args = 0,
     .accept_keywords = true,
@@ -477,15 +473,14 @@ static const control_cmd_syntax_t auth_syn = {
     .wipe = true};
 static const control_cmd_syntax_t mapaddress_syn = {.max_args = 0,
                                                     .accept_keywords = true};
-static const char *const onion_keys[] = {"Port", "Flags", "MaxStreams",
-                                         NULL};
-static const control_cmd_syntax_t add_onion_syn = {
-    .min_args = 1,
-    .max_args = 1,
-    .accept_keywords = true,
-    .kv_flags = 0,
-    .allowed_keywords = onion_keys,
-    .wipe = true};
+static const char *const onion_keys[] = {"Port", "Flags", "MaxStreams", NULL};
+static const control_cmd_syntax_t add_onion_syn = {.min_args = 1,
+                                                   .max_args = 1,
+                                                   .accept_keywords = true,
+                                                   .kv_flags = 0,
+                                                   .allowed_keywords =
+                                                       onion_keys,
+                                                   .wipe = true};
 static const control_cmd_syntax_t loadconf_syn = {.want_data = true};
 
 static void
@@ -667,23 +662,23 @@ test_args_errors(void)
     const control_cmd_syntax_t *syn;
     const char *args;
   } bad[] = {
-      {&setconf_syn, "=v"},            /* empty key */
-      {&setconf_syn, "\"v\""},         /* quoted value without key */
-      {&setconf_syn, "K=\"a\"b"},      /* quote must end the token */
-      {&setconf_syn, "K=\"a\\q\""},    /* unknown C escape */
-      {&setconf_syn, "K=\"\\x4\""},    /* short hex escape */
-      {&setconf_syn, "K=\"\\xg0\""},   /* bad hex escape */
-      {&setconf_syn, "K=\"\\400\""},   /* octal over 255 */
-      {&setconf_syn, "K=\"a\\0b\""},   /* decoded NUL */
-      {&setconf_syn, "K=\"a\\x00\""},  /* decoded NUL */
-      {&setconf_syn, "K=\"abc"},       /* unterminated */
-      {&setconf_syn, "K\"x=1"},        /* quote in key */
-      {&setconf_syn, "K\x01=1"},       /* control char in key */
-      {&mapaddress_syn, "a"},          /* no value, flags not allowed */
-      {&mapaddress_syn, "a=b\"c"},     /* quote needs quoting mode */
-      {&mapaddress_syn, "a=\"b\""},    /* quoting not allowed */
-      {&mapaddress_syn, "a=\x7f"},     /* non-printable bare value */
-      {&auth_syn, "K=V"},              /* fine syntax... */
+      {&setconf_syn, "=v"},           /* empty key */
+      {&setconf_syn, "\"v\""},        /* quoted value without key */
+      {&setconf_syn, "K=\"a\"b"},     /* quote must end the token */
+      {&setconf_syn, "K=\"a\\q\""},   /* unknown C escape */
+      {&setconf_syn, "K=\"\\x4\""},   /* short hex escape */
+      {&setconf_syn, "K=\"\\xg0\""},  /* bad hex escape */
+      {&setconf_syn, "K=\"\\400\""},  /* octal over 255 */
+      {&setconf_syn, "K=\"a\\0b\""},  /* decoded NUL */
+      {&setconf_syn, "K=\"a\\x00\""}, /* decoded NUL */
+      {&setconf_syn, "K=\"abc"},      /* unterminated */
+      {&setconf_syn, "K\"x=1"},       /* quote in key */
+      {&setconf_syn, "K\x01=1"},      /* control char in key */
+      {&mapaddress_syn, "a"},         /* no value, flags not allowed */
+      {&mapaddress_syn, "a=b\"c"},    /* quote needs quoting mode */
+      {&mapaddress_syn, "a=\"b\""},   /* quoting not allowed */
+      {&mapaddress_syn, "a=\x7f"},    /* non-printable bare value */
+      {&auth_syn, "K=V"},             /* fine syntax... */
   };
   control_cmd_t c;
   control_args_t a;
@@ -767,8 +762,8 @@ test_unquote(void)
   T_OK(control_unquote(s, strlen(s), false, out, 5, &n, &used));
 
   /* Every strict prefix of a valid quoted string is TRUNCATED. */
-  static const char *const good[] = {"\"a\\x41\\101\\n\\\\\\\"z\"",
-                                     "\"\"", "\"\\7\""};
+  static const char *const good[] = {"\"a\\x41\\101\\n\\\\\\\"z\"", "\"\"",
+                                     "\"\\7\""};
   for (size_t k = 0; k < CHIVE_ARRAY_LEN(good); k++) {
     size_t len = strlen(good[k]);
     for (int mode = 0; mode < 2; mode++) {
@@ -776,8 +771,8 @@ test_unquote(void)
                            &used));
       T_EQ_UINT(used, len);
       for (size_t cut = 1; cut < len; cut++) {
-        T_EQ_INT(control_unquote(good[k], cut, mode == 1, out, sizeof(out),
-                                 &n, &used),
+        T_EQ_INT(control_unquote(good[k], cut, mode == 1, out, sizeof(out), &n,
+                                 &used),
                  CHIVE_ERR_TRUNCATED);
       }
     }
@@ -809,8 +804,8 @@ test_reply_golden(void)
                             "Password did not match HashedControlPassword "
                             "value from configuration"));
   T_OK(control_reply_printf(&o, 552, ' ', "Unrecognized key \"%s\"", "x"));
-  T_OK(control_reply_printf(&o, 512, ' ', "Bad arguments to %s: %s",
-                            "SIGNAL", "Need at least 1 argument(s)"));
+  T_OK(control_reply_printf(&o, 512, ' ', "Bad arguments to %s: %s", "SIGNAL",
+                            "Need at least 1 argument(s)"));
   T_OK(control_reply_str(&o, 500, ' ', "Line too long."));
   OUT_EQ(&o, "510 Unrecognized command \"FOO\"\r\n"
              "514 Authentication required.\r\n"
@@ -823,8 +818,7 @@ test_reply_golden(void)
 
   /* A GETINFO answer: mid lines, a data line, the end line. */
   T_OK(control_reply_kv(&o, 250, CONTROL_SEP_MID, "version", "0.1.0", 5));
-  T_OK(control_reply_kv(&o, 250, CONTROL_SEP_MID, "status/x",
-                        "a b \"c\"", 7));
+  T_OK(control_reply_kv(&o, 250, CONTROL_SEP_MID, "status/x", "a b \"c\"", 7));
   T_OK(control_reply_kv(&o, 250, CONTROL_SEP_MID, "empty", "", 0));
   T_OK(control_reply_data(&o, 250, "config-text=", "a\n.b\nc", 6));
   T_OK(control_reply_ok(&o));
@@ -907,8 +901,7 @@ test_reply_injection(void)
    * still part of a CRLF. */
   for (size_t i = 0; i < n; i++)
     T_ASSERT(p[i] != '\n' || (i > 0 && p[i - 1] == '\r'));
-  T_ASSERT(n > 23 &&
-           memcmp(p, "250+x=\r\na\r\n..\r\n250 OK\r\n", 23) == 0);
+  T_ASSERT(n > 23 && memcmp(p, "250+x=\r\na\r\n..\r\n250 OK\r\n", 23) == 0);
   size_t dot_lines = 0;
   for (size_t i = 0; i + 2 < n; i++) {
     if ((i == 0 || p[i - 1] == '\n') && p[i] == '.' && p[i + 1] == '\r')
@@ -939,8 +932,9 @@ static void
 test_kv_roundtrip(void)
 {
   static const char *const values[] = {
-      "plain", "", "two words", "quote\"d", "back\\slash", "apos'",
-      "tab\there", "new\nline\r\n", "\x01\x7f\x80\xff", "=eq=", "\\x41",
+      "plain", "",          "two words",     "quote\"d",         "back\\slash",
+      "apos'", "tab\there", "new\nline\r\n", "\x01\x7f\x80\xff", "=eq=",
+      "\\x41",
   };
   strbuf_t sb;
   control_cmd_t c;
@@ -972,12 +966,12 @@ static void
 test_cmddata_roundtrip(void)
 {
   static const char *const datas[] = {
-      "one line", "a\nb\n", ".\n..\n...", "\n\n\n", ".", "x\n.\ny",
-      "trailing\n",
+      "one line", "a\nb\n",  ".\n..\n...", "\n\n\n",
+      ".",        "x\n.\ny", "trailing\n",
   };
   static const char *const expect[] = {
-      "one line\n", "a\nb\n", ".\n..\n...\n", "\n\n\n", ".\n", "x\n.\ny\n",
-      "trailing\n",
+      "one line\n", "a\nb\n",    ".\n..\n...\n", "\n\n\n",
+      ".\n",        "x\n.\ny\n", "trailing\n",
   };
   control_outbuf_t o;
   control_framer_t f;
