@@ -20,6 +20,10 @@
  * up to the maximum. */
 #define BOOT_CIRC_RETRY_MIN_MS 500
 #define BOOT_CIRC_RETRY_MAX_MS 30000
+/** A relay that a circuit failed to extend to is left out of new paths
+ * for this long: it is probably down but still in the consensus. */
+#define AVOID_RELAY_S 120
+
 /** Failed bootstrap circuits retried at once before backing off. */
 #define BOOT_CIRC_QUICK_RETRIES 5
 
@@ -62,6 +66,7 @@ typedef struct exitcirc_t {
   ocirc_events_t ev;
   void *arg;
   evloop_timer_t *timer;  /**< build timeout (path-spec §2.4) */
+  uint8_t path_ids[PATH_DEFAULT_HOPS][20]; /**< RSA ids of the path */
   bool opened;            /**< circuit built */
   bool measuring;         /**< past the usage timeout: kept only to
                            * measure its build time (path-spec §2.4.4) */
@@ -279,11 +284,43 @@ xc_opened(ocirc_t *oc, void *arg)
   upgrade_waiting(c);
 }
 
+void
+circbuild_avoid_relay(chive_client_t *c, const uint8_t rsa_id[20])
+{
+  int64_t now = clock_wall_s(c->clock);
+  size_t slot = 0;
+  for (size_t i = 0; i < CLIENT_MAX_AVOID; i++) {
+    if (!memcmp(c->avoid[i].id, rsa_id, 20)) {
+      slot = i;
+      break;
+    }
+    if (c->avoid[i].until < c->avoid[slot].until)
+      slot = i;
+  }
+  memcpy(c->avoid[slot].id, rsa_id, 20);
+  c->avoid[slot].until = now + AVOID_RELAY_S;
+  log_info(c->log, LD_PATH,
+           "A circuit failed while extending to a relay; leaving it out of "
+           "new paths for %d seconds.",
+           AVOID_RELAY_S);
+}
+
 static void
 xc_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
 {
   exitcirc_t *x = arg;
   chive_client_t *c = x->c;
+  if (!x->opened && !x->measuring) {
+    /* Which relay were we extending to?  Hop k failed after k hops were
+     * built; k == 0 is the guard, which the guards module judges. */
+    size_t k = ocirc_hops_built(oc);
+    if (k >= 1 && k < PATH_DEFAULT_HOPS &&
+        (reason == DESTROY_REASON_CONNECTFAILED ||
+         reason == DESTROY_REASON_CHANNEL_CLOSED ||
+         reason == DESTROY_REASON_OR_IDENTITY ||
+         reason == DESTROY_REASON_TIMEOUT))
+      circbuild_avoid_relay(c, x->path_ids[k]);
+  }
   if (x->gc && !x->opened) {
     /* Built no further than it got: count it against the guard only if
      * the failure was not ours (guard-spec §4.7). */
@@ -400,6 +437,19 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
       return CHIVE_ERR_NOTFOUND;
     }
   }
+  /* Relays that recently failed an extension. */
+  const node_t *avoid[CLIENT_MAX_AVOID];
+  size_t n_avoid = 0;
+  int64_t now_s = clock_wall_s(c->clock);
+  for (size_t i = 0; i < CLIENT_MAX_AVOID; i++) {
+    const node_t *nd;
+    if (c->avoid[i].until > now_s &&
+        (nd = nodelist_find_by_rsa(c->nodelist, c->avoid[i].id)) != NULL &&
+        nd != req.guard)
+      avoid[n_avoid++] = nd;
+  }
+  req.exclude = avoid;
+  req.n_exclude = n_avoid;
   path_rng_t rng = {rng_below, NULL};
   const node_t *path[PATH_DEFAULT_HOPS];
   circuit_hop_info_t hops[PATH_DEFAULT_HOPS];
@@ -409,8 +459,10 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
   if (e != CHIVE_OK)
     log_info(c->log, LD_PATH, "No path for port %u: %s", (unsigned)port,
              why);
-  for (size_t i = 0; e == CHIVE_OK && i < PATH_DEFAULT_HOPS; i++)
+  for (size_t i = 0; e == CHIVE_OK && i < PATH_DEFAULT_HOPS; i++) {
     e = node_to_hop_info(path[i], &hops[i]);
+    memcpy(x->path_ids[i], node_rsa_id(path[i]), 20);
+  }
   if (e == CHIVE_OK) {
     channel_target_t t;
     memset(&t, 0, sizeof(t));

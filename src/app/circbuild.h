@@ -29,6 +29,10 @@ CHIVE_MUST_CHECK chive_err_t circbuild_launch_exit(chive_client_t *c,
                                                    const ocirc_events_t *ev,
                                                    void *arg, ocirc_t **out);
 
+/** Leave relay <b>rsa_id</b> out of new paths for a while (a circuit
+ * failed while extending to it). */
+void circbuild_avoid_relay(chive_client_t *c, const uint8_t rsa_id[20]);
+
 /** Free what circbuild holds (node list, bootstrap circuit). */
 void circbuild_stop(chive_client_t *c);
 

@@ -26,6 +26,9 @@
 struct event_base;
 struct event;
 
+/** Relays left out of paths after failed extensions (see circbuild.c). */
+#define CLIENT_MAX_AVOID 16
+
 struct chive_client_t {
   chive_config_t *cfg;       /**< owned copy */
   struct event_base *base;   /**< borrowed from the embedder */
@@ -57,6 +60,10 @@ struct chive_client_t {
   chive_list_t exit_circs;   /**< exitcirc_t (circbuild.c) in flight/open */
   uint8_t last_guard[20];    /**< guard of the last launched circuit */
   cbt_t cbt;                 /**< circuit build timeout learning */
+  struct {
+    uint8_t id[20];
+    int64_t until;           /**< wall seconds; 0 = unused */
+  } avoid[CLIENT_MAX_AVOID];
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the

@@ -46,6 +46,7 @@ typedef struct attempt_t {
   uint64_t build_us;
   size_t got;
   char head[32];
+  uint8_t guard[20]; /**< the client's guard for this circuit */
   bool ok;
   bool finished;
 } attempt_t;
@@ -258,8 +259,22 @@ gk_opened(ocirc_t *oc, void *arg)
   (void)oc;
   int ph = r->gk_killed;
   r->gk_phase_ok[ph]++;
+  if (!ph)
+    memcpy(r->gk_guard, a->guard, 20); /* the guard in use: kill this */
   a->ok = true;
   ocirc_close(a->oc, DESTROY_REASON_FINISHED);
+}
+
+static void gk_next_cb(evutil_socket_t fd, short what, void *arg);
+
+/** Launch the next circuit after <b>ms</b> (paced like a user's traffic,
+ * not a burst). */
+static void
+gk_schedule(run_t *r, long ms)
+{
+  struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+  if (event_base_once(r->base, -1, EV_TIMEOUT, gk_next_cb, r, &tv) != 0)
+    event_base_loopexit(r->base, NULL);
 }
 
 static void
@@ -270,10 +285,11 @@ gk_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
   (void)oc;
   if (!a->ok) {
     r->gk_phase_fail[r->gk_killed]++;
-    printf("  circuit failed: %s%s\n", destroy_reason_name(reason),
-           remote ? " (remote)" : "");
+    printf("  circuit failed: %s%s (guard %s)\n", destroy_reason_name(reason),
+           remote ? ", remote" : "",
+           memcmp(a->guard, r->gk_guard, 20) ? "alive" : "the dead one");
   }
-  gk_next(r);
+  gk_schedule(r, 250);
 }
 
 /** Kill the tor process of the relay with identity <b>id</b>, found
@@ -345,7 +361,9 @@ gk_next(run_t *r)
       return;
     }
     r->gk_killed = true;
-    done = 0;
+    /* Give the relays a moment to notice, as real traffic would. */
+    gk_schedule(r, 2000);
+    return;
   }
   if (r->gk_killed && done >= GK_AFTER) {
     event_base_loopexit(r->base, NULL);
@@ -363,21 +381,21 @@ gk_next(run_t *r)
   if (e != CHIVE_OK) {
     printf("  launch failed: %s\n", chive_err_str(e));
     r->gk_phase_fail[r->gk_killed]++;
-    /* try again from the loop, not recursively */
-    struct timeval tv = {0, 200000};
-    event_base_once(r->base, -1, EV_TIMEOUT,
-                    (event_callback_fn)(void (*)(void))gk_next, r, &tv);
+    gk_schedule(r, 250);
     return;
   }
   const uint8_t *g = r->client->last_guard;
-  if (!r->gk_killed) {
-    if (done == 0)
-      memcpy(r->gk_guard, g, 20);
-    else if (memcmp(r->gk_guard, g, 20))
-      printf("  note: guard changed before the kill\n");
-  } else if (!memcmp(r->gk_guard, g, 20)) {
+  memcpy(a->guard, g, 20);
+  if (r->gk_killed && !memcmp(r->gk_guard, g, 20))
     r->gk_same_guard_after++;
-  }
+}
+
+static void
+gk_next_cb(evutil_socket_t fd, short what, void *arg)
+{
+  (void)fd;
+  (void)what;
+  gk_next(arg);
 }
 
 static void

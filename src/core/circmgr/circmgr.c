@@ -40,6 +40,7 @@ struct ocirc_t {
   circuit_t *circ;        /**< NULL until the channel opened */
   bool in_map;
   bool create_fast;
+  size_t hops_built;      /**< hops built when the circuit closed */
   circuit_purpose_t purpose;
   size_t n_hops;
   circuit_hop_info_t hops[CIRCUIT_MAX_HOPS];
@@ -147,8 +148,9 @@ circ_opened(circuit_t *circ, void *arg)
 static void
 circ_closed(circuit_t *circ, uint8_t reason, bool remote, void *arg)
 {
-  (void)circ;
-  ocirc_finish(arg, reason, remote);
+  ocirc_t *oc = arg;
+  oc->hops_built = circuit_n_hops(circ);
+  ocirc_finish(oc, reason, remote);
 }
 
 static chive_err_t
@@ -376,6 +378,14 @@ circuit_t *
 ocirc_circuit(const ocirc_t *oc)
 {
   return oc->state == OCIRC_CLOSED ? NULL : oc->circ;
+}
+
+size_t
+ocirc_hops_built(const ocirc_t *oc)
+{
+  if (oc->state != OCIRC_CLOSED && oc->circ)
+    return circuit_n_hops(oc->circ);
+  return oc->hops_built;
 }
 
 bool

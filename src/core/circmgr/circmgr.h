@@ -79,6 +79,9 @@ CHIVE_MUST_CHECK chive_err_t circmgr_launch(
 /** The circuit behind <b>oc</b>, or NULL while its channel is still
  * connecting or after it closed.  Borrowed. */
 circuit_t *ocirc_circuit(const ocirc_t *oc);
+/** Hops built so far, or when the circuit closed (0 if it never got a
+ * channel).  Tells which relay a failed build was extending to. */
+size_t ocirc_hops_built(const ocirc_t *oc);
 /** True once the closed callback has run or is running. */
 bool ocirc_is_closed(const ocirc_t *oc);
 /** Close <b>oc</b> with <b>reason</b> (destroy_reason_t).  The closed
