@@ -499,7 +499,7 @@ test_tampered_consensus(void)
   dirmgr_config_t cfg;
   init_cfg(&cfg, &w, &fc, NULL, NULL);
   T_OK(dirmgr_new(&cfg, &m));
-  bad = chive_memdup(w.cons, w.cons_len);
+  bad = chive_strndup(w.cons, w.cons_len);
   char *p = strstr(bad, "\nw Bandwidth=3020\n");
   T_ASSERT(p);
   p[13] = '4';
@@ -607,7 +607,7 @@ test_bad_certs(void)
   T_ASSERT(memcmp(r[0].server.rsa_id, s1.rsa_id, 20) != 0);
   /* Now the real ones, with 5 of 9 certification signatures damaged:
    * only 4 certs verify, fewer than the 5 needed. */
-  dam = chive_memdup(w.certs, w.certs_len);
+  dam = chive_strndup(w.certs, w.certs_len);
   char *p = dam;
   for (int i = 0; i < 5; i++) {
     p = strstr(p, "dir-key-certification\n-----BEGIN SIGNATURE-----\n");
@@ -894,7 +894,7 @@ test_cache_corrupt(void)
   init_cfg(&cfg, &w, &fc, lg, dir);
 
   /* (1) Consensus with a flipped byte: fails verification, discarded. */
-  bad = chive_memdup(w.cons, w.cons_len);
+  bad = chive_strndup(w.cons, w.cons_len);
   char *p = strstr(bad, "\nw Bandwidth=3020\n");
   T_ASSERT(p);
   p[13] = '4';
