@@ -13,9 +13,10 @@ zlib1g-dev libzstd-dev"
 # The test suite: clang + sanitizer runtimes, real tor relays and clients
 # for the private network, python3 (stdlib) for scripts, stem/nyx for the
 # control port, curl/torsocks as real SOCKS clients, iproute2/util-linux
-# for the private network namespace, faketime for the benchmark.
+# for the private network namespace, faketime for the benchmark,
+# prometheus for promtool (metrics format check).
 test_pkgs="clang llvm libclang-rt-14-dev tor python3 python3-stem nyx
-torsocks curl iproute2 util-linux procps faketime valgrind"
+torsocks curl iproute2 util-linux procps faketime valgrind prometheus"
 
 case $what in
   build) pkgs=$build_pkgs ;;
