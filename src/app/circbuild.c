@@ -491,6 +491,8 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
     return e;
   }
   memcpy(c->last_guard, hops[0].rsa_id, sizeof(c->last_guard));
+  memcpy(c->last_exit, hops[PATH_DEFAULT_HOPS - 1].rsa_id,
+         sizeof(c->last_exit));
   chive_list_add_tail(&c->exit_circs, &x->link);
   *out = x->oc;
   return CHIVE_OK;
@@ -561,7 +563,6 @@ boot_timer_cb(evloop_timer_t *t, void *arg)
 chive_err_t
 circbuild_start(chive_client_t *c)
 {
-  chive_list_init(&c->exit_circs);
   cbt_params_t cp;
   cbt_params_default(&cp);
   cbt_init(&c->cbt, &cp);

@@ -14,6 +14,7 @@
 #include "app/config_int.h"
 #include "app/circbuild.h"
 #include "app/dirglue.h"
+#include "app/pool.h"
 #include "lib/crypto/crypto_init.h"
 #include "lib/malloc/malloc.h"
 
@@ -113,6 +114,8 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
   if (!c)
     goto fail;
   c->base = base;
+  chive_list_init(&c->exit_circs);
+  chive_list_init(&c->pooled);
   c->cfg = chive_config_dup(cfg);
   c->log = logger_new();
   if (!c->cfg || !c->log)
@@ -212,6 +215,8 @@ chive_client_start(chive_client_t *c)
   c->started = true;
   chive_err_t e = circbuild_start(c);
   if (e == CHIVE_OK)
+    e = pool_start(c);
+  if (e == CHIVE_OK)
     e = dirglue_start(c);
   if (e != CHIVE_OK)
     log_warn(c->log, LD_GENERAL, "Cannot start directory fetching: %s",
@@ -231,8 +236,11 @@ chive_client_stop(chive_client_t *c)
   if (!c || c->stopped)
     return;
   c->stopped = true;
-  circbuild_stop(c);
-  dirglue_stop(c);
+  if (c->started) {
+    pool_stop(c);
+    circbuild_stop(c);
+    dirglue_stop(c);
+  }
   if (c->boot_event) {
     event_free(c->boot_event);
     c->boot_event = NULL;

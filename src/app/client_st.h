@@ -13,6 +13,7 @@
 #include "feature/dir/dirauth.h"
 #include "feature/dir/dirclient.h"
 #include "feature/circpool/cbt.h"
+#include "feature/circpool/circpool.h"
 #include "feature/dir/dirmgr.h"
 #include "feature/nodes/guards.h"
 #include "feature/nodes/nodelist.h"
@@ -59,6 +60,10 @@ struct chive_client_t {
   guards_t *guards;          /**< owned: entry guards (guard-spec) */
   chive_list_t exit_circs;   /**< exitcirc_t (circbuild.c) in flight/open */
   uint8_t last_guard[20];    /**< guard of the last launched circuit */
+  uint8_t last_exit[20];     /**< exit of the last launched circuit */
+  circpool_t *pool;          /**< owned: preemptive circuit policy */
+  evloop_timer_t *pool_timer; /**< runs the pool policy */
+  chive_list_t pooled;       /**< pooled_t (pool.c) */
   cbt_t cbt;                 /**< circuit build timeout learning */
   struct {
     uint8_t id[20];
