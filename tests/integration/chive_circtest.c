@@ -43,7 +43,8 @@ typedef struct run_t run_t;
 typedef struct attempt_t {
   run_t *run;
   ocirc_t *oc;
-  const node_t *path[3];
+  const node_t *path[3]; /**< valid only during launch_one() */
+  uint32_t path_idx[3];   /**< node indexes, kept for the statistics */
   uint64_t build_us;
   size_t got;
   char head[32];
@@ -94,11 +95,6 @@ on_log(chive_log_severity_t sev, const char *domain, const char *msg,
             msg);
 }
 
-static const microdesc_t *
-md_lookup(void *ctx, const uint8_t digest[32])
-{
-  return dirmgr_microdesc(ctx, digest);
-}
 
 static uint64_t
 rng_below(void *arg, uint64_t n)
@@ -118,7 +114,7 @@ attempt_done(attempt_t *a, bool ok)
   if (ok) {
     r->build_us[r->n_ok++] = a->build_us;
     for (int k = 0; k < 3; k++)
-      r->use[a->path[k]->idx][k]++;
+      r->use[a->path_idx[k]][k]++;
   } else {
     r->n_failed++;
   }
@@ -204,6 +200,7 @@ launch_one(run_t *r)
   attempt_t *a = &attempts[r->n_launched++];
   memset(a, 0, sizeof(*a));
   a->run = r;
+  r->nl = r->client->nodelist;
   path_request_t req;
   path_request_init(&req);
   static const uint16_t port = 80;
@@ -220,6 +217,8 @@ launch_one(run_t *r)
     return;
   }
   circuit_hop_info_t hops[3];
+  for (int k = 0; k < 3; k++)
+    a->path_idx[k] = a->path[k]->idx;
   for (int k = 0; k < 3; k++)
     if (node_to_hop_info(a->path[k], &hops[k]) != CHIVE_OK) {
       a->finished = true;
@@ -248,8 +247,9 @@ launch_one(run_t *r)
 /** True once every relay with a non-zero weight in some position has been
  * used (the issue asks that the run cover the whole network). */
 static bool
-coverage_done(const run_t *r)
+coverage_done(run_t *r)
 {
+  r->nl = r->client->nodelist;
   for (size_t i = 0; i < nodelist_size(r->nl); i++) {
     const node_t *n = nodelist_node(r->nl, i);
     const unsigned *u = r->use[n->idx];
@@ -472,11 +472,53 @@ pool_check(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(r->base, NULL);
 }
 
+/* Right after the network comes up some relays still advertise
+ * bandwidth 0 (before their bandwidth self-test), which gives them
+ * weight 0: wait (up to BW_WAIT_S) for a consensus in which every relay
+ * has bandwidth, so the run can show that every relay is used. */
+#define BW_WAIT_S 90
+
+static void start_circuits(run_t *r);
+
+static void
+bw_wait(evutil_socket_t fd, short what, void *arg)
+{
+  run_t *r = arg;
+  (void)fd;
+  (void)what;
+  /* The client's own node list: rebuilt whenever its directory changes,
+   * so it never points at microdescriptors the client dropped. */
+  r->nl = r->client->nodelist;
+  if (!r->nl) {
+    event_base_loopexit(r->base, NULL);
+    return;
+  }
+  size_t zero = 0;
+  for (size_t i = 0; i < nodelist_size(r->nl); i++)
+    zero += nodelist_node(r->nl, i)->bandwidth == 0;
+  r->pool_ticks++;
+  if (zero == 0 || r->pool_ticks >= BW_WAIT_S) {
+    if (zero)
+      printf("after %d s, %zu relays still advertise bandwidth 0\n",
+             r->pool_ticks, zero);
+    else
+      printf("every relay advertises bandwidth (waited %d s)\n",
+             r->pool_ticks - 1);
+    r->pool_ticks = 0;
+    start_circuits(r);
+    return;
+  }
+  struct timeval tv = {1, 0};
+  if (event_base_once(r->base, -1, EV_TIMEOUT, bw_wait, r, &tv) != 0)
+    event_base_loopexit(r->base, NULL);
+}
+
 static void
 on_boot(chive_client_t *c, int pct, const char *tag, const char *summary,
         void *arg)
 {
   run_t *r = arg;
+  (void)c;
   (void)tag;
   (void)summary;
   if (pct < 75 || r->started)
@@ -494,9 +536,13 @@ on_boot(chive_client_t *c, int pct, const char *tag, const char *summary,
     pool_check(-1, 0, r);
     return;
   }
-  if (nodelist_build(dirmgr_consensus(c->dirmgr), md_lookup, c->dirmgr,
-                     clock_wall_s(c->clock), &r->nl) != CHIVE_OK ||
-      nodelist_size(r->nl) > MAX_NODES) {
+  bw_wait(-1, 0, r);
+}
+
+static void
+start_circuits(run_t *r)
+{
+  if (nodelist_size(r->nl) > MAX_NODES) {
     fprintf(stderr, "cannot build the node list\n");
     event_base_loopexit(r->base, NULL);
     return;
@@ -618,6 +664,7 @@ main(int argc, char **argv)
            pct_ms(r.build_us, r.n_ok, 99),
            (double)r.build_us[r.n_ok - 1] / 1000.0);
   }
+  r.nl = r.client->nodelist;
   if (r.nl) {
     printf("%-20s %6s %6s %6s\n", "relay", "guard", "middle", "exit");
     for (size_t i = 0; i < nodelist_size(r.nl); i++) {
@@ -650,7 +697,6 @@ main(int argc, char **argv)
            r.n_ok - r.want);
   if (r.n_ok < r.want || r.n_failed > 5)
     rv = 1;
-  nodelist_free(r.nl);
   chive_client_free(r.client);
   event_base_free(r.base);
   printf("%d passed, %d failed\n", r.n_ok, r.n_failed + (r.n_ok < r.want));
