@@ -203,6 +203,32 @@ client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p)
     event_active(c->boot_event, EV_TIMEOUT, 0);
 }
 
+/** Say plainly which configured listeners this version does not open
+ * yet, rather than accept them silently. */
+static void
+note_unimplemented(chive_client_t *c)
+{
+  static const struct {
+    config_opt_t opt;
+    const char *what;
+  } pending[] = {
+      {OPT_SOCKS_PORT, "SocksPort"},
+      {OPT_HTTP_TUNNEL_PORT, "HTTPTunnelPort"},
+      {OPT_CONTROL_PORT, "ControlPort"},
+      {OPT_CONTROL_SOCKET, "ControlSocket"},
+      {OPT_METRICS_PORT, "MetricsPort"},
+      {OPT_HIDDEN_SERVICE_DIR, "HiddenServiceDir"},
+  };
+  for (size_t i = 0; i < CHIVE_ARRAY_LEN(pending); i++) {
+    const char *v = config_get_str(c->cfg, pending[i].opt);
+    if (v && strcmp(v, "0") != 0)
+      log_notice(c->log, LD_CONFIG,
+                 "%s is not implemented in this version of chive yet; "
+                 "nothing is listening for it.",
+                 pending[i].what);
+  }
+}
+
 chive_err_t
 chive_client_start(chive_client_t *c)
 {
@@ -212,6 +238,7 @@ chive_client_start(chive_client_t *c)
   if (!c->boot_event)
     return CHIVE_ERR_NOMEM;
   client_bootstrap_reached(c, BOOT_STARTING);
+  note_unimplemented(c);
   c->started = true;
   chive_err_t e = circbuild_start(c);
   if (e == CHIVE_OK)
