@@ -8,6 +8,7 @@
 
 #include "feature/dir/dirauth.h"
 #include "lib/encoding/base16.h"
+#include "lib/text/numparse.h"
 
 /* The live network's nine directory authorities, as listed by the
  * 2025-05-17 22:00 consensus (dir-source lines for name, v3 identity,
@@ -91,15 +92,8 @@ parse_hex20(const char *s, size_t len, uint8_t out[20])
 static bool
 parse_port(const char *s, size_t len, uint16_t *out)
 {
-  uint32_t v = 0;
-  if (len == 0 || len > 5)
-    return false;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v = v * 10 + (uint32_t)(s[i] - '0');
-  }
-  if (v == 0 || v > 65535)
+  uint32_t v;
+  if (parse_u32(s, len, 10, 1, 65535, &v) != CHIVE_OK)
     return false;
   *out = (uint16_t)v;
   return true;
@@ -109,14 +103,9 @@ parse_port(const char *s, size_t len, uint16_t *out)
 static bool
 parse_weight(const char *s, size_t len, double *out)
 {
-  uint64_t v = 0;
-  if (len == 0 || len > 9)
+  uint32_t v;
+  if (parse_u32(s, len, 10, 0, 999999999, &v) != CHIVE_OK)
     return false;
-  for (size_t i = 0; i < len; i++) {
-    if (s[i] < '0' || s[i] > '9')
-      return false;
-    v = v * 10 + (uint64_t)(s[i] - '0');
-  }
   *out = (double)v;
   return true;
 }

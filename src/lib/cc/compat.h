@@ -10,7 +10,8 @@
 #  define _POSIX_C_SOURCE 200809L
 #endif
 #ifndef _DEFAULT_SOURCE
-/* For explicit_bzero, getentropy, memmem and similar glibc/musl helpers. */
+/* For getentropy, explicit_bzero and similar BSD-derived helpers
+ * (glibc declares memmem only under _GNU_SOURCE: do not rely on it). */
 #  define _DEFAULT_SOURCE 1
 #endif
 
