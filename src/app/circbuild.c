@@ -15,6 +15,7 @@
 #include "app/config_int.h"
 #include "core/proto/circ_cells.h"
 #include "lib/crypto/rand.h"
+#include "lib/text/strbuf.h"
 
 /** Delay before retrying a failed bootstrap circuit, doubling each time
  * up to the maximum. */
@@ -142,6 +143,87 @@ guards_feed(chive_client_t *c)
   guards_maybe_save(c);
 }
 
+/* ---- circuit build times in the state file ------------------------- */
+
+/** Save the build-time histogram after this many new observations (and
+ * at shutdown), like tor's "CircuitBuildTimeBin" state lines. */
+#define CBT_SAVE_EVERY 25
+
+static uint32_t
+cbt_rand(void *arg, uint32_t bound)
+{
+  (void)arg;
+  return (uint32_t)crypto_rand_u64_below(bound);
+}
+
+/** Load "CircuitBuildTimeBin ms count" lines from the state file. */
+static void
+cbt_state_load(chive_client_t *c, const char *path)
+{
+  statefile_t *sf = NULL;
+  if (statefile_load(path, &sf, NULL) != CHIVE_OK)
+    return;
+  strbuf_t sb;
+  strbuf_init(&sb, CBT_STATE_TEXT_MAX_LEN);
+  chive_err_t add = CHIVE_OK;
+  for (size_t i = 0; i < statefile_n(sf) && add == CHIVE_OK; i++)
+    if (!strcmp(statefile_key(sf, i), CBT_STATE_KEYWORD))
+      add = strbuf_addf(&sb, "%s %s\n", CBT_STATE_KEYWORD,
+                        statefile_value(sf, i));
+  if (add == CHIVE_OK && strbuf_len(&sb) && !strbuf_truncated(&sb)) {
+    chive_err_t e = cbt_load(&c->cbt, strbuf_str(&sb), strbuf_len(&sb),
+                             cbt_rand, NULL);
+    if (e == CHIVE_OK)
+      log_info(c->log, LD_CIRC,
+               "Loaded %zu circuit build times; timeout %u ms.",
+               cbt_n_observed(&c->cbt), (unsigned)cbt_timeout_ms(&c->cbt));
+    else
+      log_notice(c->log, LD_CIRC,
+                 "Ignoring unusable circuit build times in %s (%s).", path,
+                 chive_err_str(e));
+  }
+  strbuf_clear(&sb);
+  statefile_free(sf);
+}
+
+/** Write the histogram into the state file, keeping its other lines. */
+static void
+cbt_state_save(chive_client_t *c)
+{
+  char path[FS_MAX_PATH_LEN];
+  if (!state_path(c, path, sizeof(path)))
+    return;
+  statefile_t *sf = NULL;
+  if (statefile_load(path, &sf, NULL) != CHIVE_OK && !(sf = statefile_new()))
+    return;
+  char *buf = chive_malloc(CBT_STATE_MAX_LEN);
+  size_t len = 0;
+  chive_err_t e = buf ? cbt_save(&c->cbt, buf, CBT_STATE_MAX_LEN, &len)
+                      : CHIVE_ERR_NOMEM;
+  for (size_t i = statefile_n(sf); e == CHIVE_OK && i-- > 0;)
+    if (!strcmp(statefile_key(sf, i), CBT_STATE_KEYWORD))
+      statefile_remove_at(sf, i);
+  /* cbt_save writes "CircuitBuildTimeBin <ms> <count>\n" lines. */
+  size_t kw = strlen(CBT_STATE_KEYWORD);
+  for (size_t off = 0; e == CHIVE_OK && off < len;) {
+    char *nl = memchr(buf + off, '\n', len - off);
+    if (!nl)
+      break;
+    *nl = '\0';
+    if (!strncmp(buf + off, CBT_STATE_KEYWORD, kw) && buf[off + kw] == ' ')
+      e = statefile_append(sf, CBT_STATE_KEYWORD, buf + off + kw + 1);
+    off = (size_t)(nl - buf) + 1;
+  }
+  if (e == CHIVE_OK)
+    e = statefile_save(sf, path);
+  if (e != CHIVE_OK)
+    log_info(c->log, LD_CIRC, "Could not save circuit build times: %s",
+             chive_err_str(e));
+  chive_free(buf);
+  statefile_free(sf);
+  c->cbt_unsaved = 0;
+}
+
 chive_err_t
 circbuild_guards_init(chive_client_t *c)
 {
@@ -158,6 +240,7 @@ circbuild_guards_init(chive_client_t *c)
   if (state_path(c, path, sizeof(path))) {
     statefile_error_t serr;
     memset(&serr, 0, sizeof(serr));
+    cbt_state_load(c, path);
     e = guards_load(c->guards, path, clock_wall_s(c->clock), &serr);
     if (e == CHIVE_OK)
       log_info(c->log, LD_GUARD, "Loaded the guard state from %s.", path);
@@ -257,10 +340,13 @@ xc_opened(ocirc_t *oc, void *arg)
   x->opened = true;
   evloop_timer_cancel(x->timer);
   circuit_t *circ = ocirc_circuit(oc);
-  if (circ)
+  if (circ) {
     cbt_note(c, cbt_add_build_time(&c->cbt, (uint32_t)(
                                                 circuit_build_time_us(circ) /
                                                 1000)));
+    if (++c->cbt_unsaved >= CBT_SAVE_EVERY)
+      cbt_state_save(c);
+  }
   if (x->measuring) {
     /* Built after the usage timeout: measured, never used. */
     ocirc_close(x->oc, DESTROY_REASON_FINISHED);
@@ -588,6 +674,8 @@ circbuild_stop(chive_client_t *c)
     ocirc_close(x->oc, DESTROY_REASON_FINISHED);
   }
   guards_maybe_save(c);
+  if (c->cbt_unsaved)
+    cbt_state_save(c);
   guards_free(c->guards);
   nodelist_free(c->nodelist);
 }

@@ -65,6 +65,7 @@ struct chive_client_t {
   evloop_timer_t *pool_timer; /**< runs the pool policy */
   chive_list_t pooled;       /**< pooled_t (pool.c) */
   cbt_t cbt;                 /**< circuit build timeout learning */
+  unsigned cbt_unsaved;      /**< build times since the last state save */
   struct {
     uint8_t id[20];
     int64_t until;           /**< wall seconds; 0 = unused */

@@ -130,6 +130,14 @@ def main():
     # 3. clean exit
     stop(p, lf, "first run")
     say("first run exited cleanly on SIGINT")
+    with open(os.path.join(data, "state")) as f:
+        state = f.read()
+    if "\nGuard " not in "\n" + state:
+        fail("the state file has no Guard lines")
+    if "CircuitBuildTimeBin " not in state:
+        fail("the state file has no CircuitBuildTimeBin lines")
+    say("state file: %d guards, %d circuit build time bins"
+        % (state.count("\nGuard "), state.count("CircuitBuildTimeBin ")))
 
     # 4. warm start from the cache
     log2 = os.path.join(work, "chive-2.log")
@@ -139,6 +147,8 @@ def main():
     say("warm start reached 100%% (done) in %.2f s" % dt)
     if "Loaded the guard state" not in text:
         fail("warm start did not load the guard state file")
+    if not re.search(r"Loaded \d+ circuit build times", text):
+        fail("warm start did not load the circuit build times")
     before = text[:text.index("Bootstrapped 75% (enough_dirinfo)")]
     if "Directory response" in before:
         fail("warm start downloaded directory documents before reaching "
