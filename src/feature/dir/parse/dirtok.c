@@ -9,6 +9,7 @@
 #include "lib/cc/compat.h"
 
 #include "feature/dir/parse/dirtok.h"
+#include "lib/encoding/base64.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -555,62 +556,14 @@ dirtok_parse_hex(dirtok_str_t s, uint8_t *out, size_t n)
   return CHIVE_OK;
 }
 
-/** Value of a base64 character, or -1. */
-static int
-b64val(char c)
-{
-  if (c >= 'A' && c <= 'Z')
-    return c - 'A';
-  if (c >= 'a' && c <= 'z')
-    return c - 'a' + 26;
-  if (c >= '0' && c <= '9')
-    return c - '0' + 52;
-  if (c == '+')
-    return 62;
-  if (c == '/')
-    return 63;
-  return -1;
-}
-
 /* see dirtok.h */
 chive_err_t
 dirtok_base64_decode(const char *s, size_t len, uint8_t *out, size_t cap,
                      size_t *n_out)
 {
-  uint32_t acc = 0;
-  unsigned bits = 0;
-  size_t n = 0, n_chars = 0, n_pad = 0;
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (c == '\n')
-      continue;
-    if (c == '=') {
-      n_pad++;
-      continue;
-    }
-    if (n_pad)
-      return CHIVE_ERR_PROTO; /* data after padding */
-    int v = b64val(c);
-    if (v < 0)
-      return CHIVE_ERR_PROTO;
-    n_chars++;
-    acc = (acc << 6) | (uint32_t)v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (n >= cap)
-        return CHIVE_ERR_LIMIT;
-      out[n++] = (uint8_t)(acc >> bits);
-      acc &= (1u << bits) - 1;
-    }
-  }
-  /* A lone trailing char carries 6 bits: never a whole byte. */
-  if (n_chars % 4 == 1)
-    return CHIVE_ERR_PROTO;
-  if (n_pad && ((n_chars + n_pad) % 4 != 0 || n_pad > 2))
-    return CHIVE_ERR_PROTO;
-  *n_out = n;
-  return CHIVE_OK;
+  /* lib/encoding does the work (constant time, strict canonical form,
+   * line breaks allowed); this only keeps the tokenizer's contract. */
+  return base64_decode(s, len, out, cap, n_out);
 }
 
 /* see dirtok.h */
