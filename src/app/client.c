@@ -13,6 +13,9 @@
 #include "app/client_st.h"
 #include "app/config_int.h"
 #include "app/circbuild.h"
+#include "app/control.h"
+#include "app/metricsglue.h"
+#include "app/streams.h"
 #include "app/dirglue.h"
 #include "app/pool.h"
 #include "lib/crypto/crypto_init.h"
@@ -240,7 +243,23 @@ chive_client_start(chive_client_t *c)
   client_bootstrap_reached(c, BOOT_STARTING);
   note_unimplemented(c);
   c->started = true;
-  chive_err_t e = circbuild_start(c);
+  chive_err_t e = metricsglue_start(c);
+  if (e != CHIVE_OK) {
+    log_warn(c->log, LD_GENERAL, "Cannot open the metrics port: %s",
+             chive_err_str(e));
+    return e;
+  }
+  if ((e = control_start(c)) != CHIVE_OK) {
+    log_warn(c->log, LD_GENERAL, "Cannot open the control port: %s",
+             chive_err_str(e));
+    return e;
+  }
+  if ((e = streams_start(c)) != CHIVE_OK) {
+    log_warn(c->log, LD_GENERAL, "Cannot open the proxy listeners: %s",
+             chive_err_str(e));
+    return e;
+  }
+  e = circbuild_start(c);
   if (e == CHIVE_OK)
     e = pool_start(c);
   if (e == CHIVE_OK)
@@ -264,9 +283,12 @@ chive_client_stop(chive_client_t *c)
     return;
   c->stopped = true;
   if (c->started) {
+    streams_stop(c);
+    control_stop(c);
     pool_stop(c);
     circbuild_stop(c);
     dirglue_stop(c);
+    metricsglue_stop(c);
   }
   if (c->boot_event) {
     event_free(c->boot_event);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "app/bootstrap.h"
+#include "app/events.h"
 #include "chive/client.h"
 #include "core/circmgr/circmgr.h"
 #include "feature/dir/dirauth.h"
@@ -26,6 +27,9 @@
 
 struct event_base;
 struct event;
+struct streams_t;
+struct control_t;
+struct metricsglue_t;
 
 /** Relays left out of paths after failed extensions (see circbuild.c). */
 #define CLIENT_MAX_AVOID 16
@@ -70,6 +74,10 @@ struct chive_client_t {
     uint8_t id[20];
     int64_t until;           /**< wall seconds; 0 = unused */
   } avoid[CLIENT_MAX_AVOID];
+  cev_hub_t events;          /**< internal event hub (events.h) */
+  struct streams_t *streams; /**< owned: listeners + app streams */
+  struct control_t *control; /**< owned: control port (control.c) */
+  struct metricsglue_t *metrics; /**< owned: metrics (metricsglue.c) */
 };
 
 /** Record progress: log "Bootstrapped N% (tag): summary" at NOTICE the
