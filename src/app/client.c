@@ -97,6 +97,34 @@ load_fallbacks(chive_client_t *c, char *err, size_t err_len)
   return CHIVE_OK;
 }
 
+/** Log sink: the embedder's callback (with its own threshold) and, for
+ * the control port, CEV_LOG events. */
+static void
+client_log_tee(chive_log_severity_t sev, const char *domain, const char *msg,
+               void *arg)
+{
+  chive_client_t *c = arg;
+  if (c->user_log_cb && sev <= c->user_log_max)
+    c->user_log_cb(sev, domain, msg, c->user_log_arg);
+  if (cev_wanted(&c->events, CEV_LOG) && sev <= c->ctl_log_max) {
+    cev_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = CEV_LOG;
+    ev.severity = (int)sev;
+    ev.text = msg;
+    cev_emit(&c->events, &ev);
+  }
+}
+
+void
+client_log_update(chive_client_t *c)
+{
+  chive_log_severity_t max = c->user_log_max;
+  if (cev_wanted(&c->events, CEV_LOG) && c->ctl_log_max > max)
+    max = c->ctl_log_max;
+  logger_set_severity(c->log, LD_ALL, max);
+}
+
 chive_err_t
 chive_client_new(const chive_config_t *cfg, struct event_base *base,
                  chive_client_t **out, char *err, size_t err_len)
@@ -124,8 +152,12 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
   if (!c->cfg || !c->log)
     goto fail;
   config_get_log_cb(cfg, &cb, &arg, &max);
-  logger_set_sink(c->log, cb, arg);
-  logger_set_severity(c->log, LD_ALL, max);
+  c->user_log_cb = cb;
+  c->user_log_arg = arg;
+  c->user_log_max = max;
+  c->ctl_log_max = CHIVE_LOG_ERR;
+  logger_set_sink(c->log, client_log_tee, c);
+  client_log_update(c);
   if ((e = load_authorities(c, err, err_len)) != CHIVE_OK ||
       (e = load_fallbacks(c, err, err_len)) != CHIVE_OK)
     goto fail;
@@ -202,6 +234,20 @@ client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p)
   c->boot_phase = p;
   log_notice(c->log, LD_GENERAL, "Bootstrapped %d%% (%s): %s", (int)p,
              bootstrap_phase_tag(p), bootstrap_phase_summary(p));
+  if (cev_wanted(&c->events, CEV_STATUS_CLIENT)) {
+    /* control-spec §4.1.10 / §5.5.2: "BOOTSTRAP PROGRESS=num TAG=Keyword
+     * SUMMARY=String" */
+    char text[256];
+    (void)snprintf(text, sizeof(text),
+                   "BOOTSTRAP PROGRESS=%d TAG=%s SUMMARY=\"%s\"", (int)p,
+                   bootstrap_phase_tag(p), bootstrap_phase_summary(p));
+    cev_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.type = CEV_STATUS_CLIENT;
+    ev.severity = CHIVE_LOG_NOTICE;
+    ev.text = text;
+    cev_emit(&c->events, &ev);
+  }
   if (c->boot_cb && c->boot_event)
     event_active(c->boot_event, EV_TIMEOUT, 0);
 }

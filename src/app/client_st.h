@@ -75,6 +75,12 @@ struct chive_client_t {
     int64_t until;           /**< wall seconds; 0 = unused */
   } avoid[CLIENT_MAX_AVOID];
   cev_hub_t events;          /**< internal event hub (events.h) */
+  chive_log_cb user_log_cb;  /**< the embedder's log sink (config) */
+  void *user_log_arg;
+  chive_log_severity_t user_log_max; /**< its threshold */
+  chive_log_severity_t ctl_log_max;  /**< threshold wanted by CEV_LOG
+                                      * subscribers (set by control.c;
+                                      * call client_log_update() after) */
   struct streams_t *streams; /**< owned: listeners + app streams */
   struct control_t *control; /**< owned: control port (control.c) */
   struct metricsglue_t *metrics; /**< owned: metrics (metricsglue.c) */
@@ -84,5 +90,9 @@ struct chive_client_t {
  * first time each phase is reached (phases only move forward) and
  * schedule the embedder's callback. */
 void client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p);
+
+/** Recompute the logger's threshold from the embedder's and the control
+ * port's (ctl_log_max). */
+void client_log_update(chive_client_t *c);
 
 #endif /* !defined(CHIVE_APP_CLIENT_ST_H) */

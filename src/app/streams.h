@@ -59,6 +59,34 @@ int app_stream_status(const app_stream_t *st);
 uint64_t app_stream_bytes_read(const app_stream_t *st);
 uint64_t app_stream_bytes_written(const app_stream_t *st);
 
+/** How an application request ended (metrics). */
+typedef enum app_req_result_t {
+  APP_REQ_SUCCEEDED = 0, /**< the stream opened / the name resolved */
+  APP_REQ_BAD_REQUEST,   /**< malformed or oversized request */
+  APP_REQ_UNSUPPORTED,   /**< command, address type or .onion refused */
+  APP_REQ_FAILED,        /**< no circuit, or the exit said END */
+  APP_REQ_TIMEOUT,       /**< no answer in time (client or exit) */
+  APP_REQ_CLIENT_GONE,   /**< the application closed first */
+  APP_REQ_N_RESULTS
+} app_req_result_t;
+
+/** Counters since start. */
+typedef struct streams_stats_t {
+  /** Requests per origin (app_stream_origin_t) and result. */
+  uint64_t requests[3][APP_REQ_N_RESULTS];
+  uint64_t bytes_from_apps; /**< sent into Tor */
+  uint64_t bytes_to_apps;   /**< received from Tor */
+  uint64_t n_open;          /**< live streams now */
+  uint64_t n_listeners;     /**< open listeners now */
+} streams_stats_t;
+
+/** Fill *<b>out</b>. */
+void streams_get_stats(const chive_client_t *c, streams_stats_t *out);
+/** "addr:port" of the <b>i</b>th open listener of <b>origin</b> (SOCKS
+ * or HTTP CONNECT), or NULL past the end (GETINFO net/listeners/...). */
+const char *streams_listener_addr(const chive_client_t *c,
+                                  app_stream_origin_t origin, size_t i);
+
 /** Number of live streams. */
 size_t streams_count(const chive_client_t *c);
 /** Call <b>fn</b> for every live stream (fn MUST NOT close streams). */
