@@ -189,7 +189,8 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
   cc.clock = c->clock;
   cc.log = c->log;
   circuit_params_default(&cc.params);
-  if ((e = circmgr_new(&cc, &c->circmgr)) != CHIVE_OK)
+  if ((e = circmgr_new(&cc, &c->circmgr)) != CHIVE_OK ||
+      (e = client_events_init(c)) != CHIVE_OK)
     goto fail;
   if (config_is_set(c->cfg, OPT_DIR_AUTHORITY) &&
       !config_get_bool(c->cfg, OPT_TESTING_TOR_NETWORK))
@@ -289,7 +290,9 @@ chive_client_start(chive_client_t *c)
   client_bootstrap_reached(c, BOOT_STARTING);
   note_unimplemented(c);
   c->started = true;
-  chive_err_t e = metricsglue_start(c);
+  chive_err_t e = client_events_start(c);
+  if (e == CHIVE_OK)
+    e = metricsglue_start(c);
   if (e != CHIVE_OK) {
     log_warn(c->log, LD_GENERAL, "Cannot open the metrics port: %s",
              chive_err_str(e));
@@ -335,6 +338,7 @@ chive_client_stop(chive_client_t *c)
     circbuild_stop(c);
     dirglue_stop(c);
     metricsglue_stop(c);
+    client_events_stop(c);
   }
   if (c->boot_event) {
     event_free(c->boot_event);

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "app/client_st.h"
 #include "app/events.h"
 #include "lib/err/err.h"
 
@@ -72,4 +73,24 @@ cev_emit(cev_hub_t *hub, const cev_t *ev)
   for (size_t i = 0; i < n; i++)
     if (subs[i].mask & (1u << ev->type))
       subs[i].fn(ev, subs[i].arg);
+}
+
+chive_err_t
+client_events_init(chive_client_t *c)
+{
+  (void)c; /* the circmgr observer is connected here (issue #7 work) */
+  return CHIVE_OK;
+}
+
+chive_err_t
+client_events_start(chive_client_t *c)
+{
+  (void)c;
+  return CHIVE_OK;
+}
+
+void
+client_events_stop(chive_client_t *c)
+{
+  (void)c;
 }

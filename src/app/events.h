@@ -114,4 +114,12 @@ bool cev_wanted(const cev_hub_t *hub, cev_type_t type);
 /** Deliver <b>ev</b> to every subscriber of its type. */
 void cev_emit(cev_hub_t *hub, const cev_t *ev);
 
+/** Connect the core's observers (circmgr circuits and channels) to the
+ * client's hub, and start the once-a-second BW timer.  Called by
+ * chive_client_new() after the circuit manager exists / by
+ * chive_client_start(). */
+CHIVE_MUST_CHECK chive_err_t client_events_init(chive_client_t *c);
+CHIVE_MUST_CHECK chive_err_t client_events_start(chive_client_t *c);
+void client_events_stop(chive_client_t *c);
+
 #endif /* !defined(CHIVE_APP_EVENTS_H) */
