@@ -262,8 +262,6 @@ note_unimplemented(chive_client_t *c)
     config_opt_t opt;
     const char *what;
   } pending[] = {
-      {OPT_SOCKS_PORT, "SocksPort"},
-      {OPT_HTTP_TUNNEL_PORT, "HTTPTunnelPort"},
       {OPT_CONTROL_PORT, "ControlPort"},
       {OPT_CONTROL_SOCKET, "ControlSocket"},
       {OPT_METRICS_PORT, "MetricsPort"},

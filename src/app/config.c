@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "app/config_int.h"
+#include "app/portconf.h"
 #include "lib/err/err.h"
 #include "lib/malloc/malloc.h"
 #include "lib/text/numparse.h"
@@ -32,6 +33,7 @@ typedef enum opt_type_t {
   T_INTERVAL, /**< "N [seconds|minutes|hours|days|weeks]" */
   T_MEMUNIT,  /**< "N [bytes|KB|MB|GB|TB]" */
   T_DOUBLE,   /**< decimal, within [min, max] */
+  T_LISTENER, /**< a listener line (app/portconf.h) */
 } opt_type_t;
 
 typedef struct opt_def_t {
@@ -49,8 +51,8 @@ static const opt_def_t opt_defs[OPT_N_OPTIONS] = {
     [OPT_FALLBACK_DIR] = {"FallbackDir", T_STRING, true, NULL, 0, 0},
     [OPT_USE_DEFAULT_FALLBACK_DIRS] = {"UseDefaultFallbackDirs", T_BOOL,
                                        false, "1", 0, 1},
-    [OPT_SOCKS_PORT] = {"SocksPort", T_STRING, true, "9050", 0, 0},
-    [OPT_HTTP_TUNNEL_PORT] = {"HTTPTunnelPort", T_STRING, true, "0", 0, 0},
+    [OPT_SOCKS_PORT] = {"SocksPort", T_LISTENER, true, "9050", 0, 0},
+    [OPT_HTTP_TUNNEL_PORT] = {"HTTPTunnelPort", T_LISTENER, true, "0", 0, 0},
     [OPT_CONTROL_PORT] = {"ControlPort", T_STRING, true, NULL, 0, 0},
     [OPT_CONTROL_SOCKET] = {"ControlSocket", T_STRING, true, NULL, 0, 0},
     [OPT_COOKIE_AUTHENTICATION] = {"CookieAuthentication", T_BOOL, false,
@@ -227,6 +229,11 @@ value_ok(const opt_def_t *d, const char *value)
     return parse_double(value, strlen(value), (double)d->min, (double)d->max,
                         &v) == CHIVE_OK;
   }
+  case T_LISTENER: {
+    portconf_t pc;
+    const char *why;
+    return portconf_parse(value, strlen(value), &pc, &why) == CHIVE_OK;
+  }
   }
   return false;
 }
@@ -302,7 +309,14 @@ chive_config_set(chive_config_t *cfg, const char *name, const char *value,
   }
   const opt_def_t *d = &opt_defs[idx];
   if (strlen(value) > CONFIG_MAX_VALUE_LEN || !value_ok(d, value)) {
-    seterr(err, err_len, "Bad value for %s: '%s'", d->name, value);
+    const char *why = NULL;
+    portconf_t pc;
+    if (d->type == T_LISTENER &&
+        portconf_parse(value, strlen(value), &pc, &why) != CHIVE_OK && why)
+      seterr(err, err_len, "Bad value for %s: '%s' (%s)", d->name, value,
+             why);
+    else
+      seterr(err, err_len, "Bad value for %s: '%s'", d->name, value);
     return CHIVE_ERR_INVAL;
   }
   opt_val_t *v = &cfg->vals[idx];

@@ -10,6 +10,7 @@
 #include "app/circbuild.h"
 #include "app/config_int.h"
 #include "app/pool.h"
+#include "app/streams.h"
 #include "core/proto/circ_cells.h"
 #include "feature/dir/parse/policy_summary.h"
 #include "lib/malloc/malloc.h"
@@ -57,6 +58,7 @@ pooled_opened(ocirc_t *oc, void *arg)
   (void)oc;
   p->opened = true;
   (void)circpool_circuit_opened(p->c->pool, p, now_ms(p->c));
+  streams_circuit_opened(p->c);
 }
 
 static void
@@ -76,6 +78,33 @@ pooled_closed(ocirc_t *oc, uint8_t reason, bool remote, void *arg)
   chive_free(p);
 }
 
+/** Launch and register one circuit for <b>req</b>. */
+static chive_err_t
+pool_launch(chive_client_t *c, const circpool_launch_t *req, uint64_t now)
+{
+  pooled_t *p = chive_zalloc(sizeof(*p));
+  if (!p)
+    return CHIVE_ERR_NOMEM;
+  p->c = c;
+  chive_list_init(&p->link);
+  uint16_t port = req->n_ports ? req->ports[0] : 80;
+  ocirc_events_t ev = {pooled_opened, pooled_closed, NULL};
+  chive_err_t e = circbuild_launch_exit(c, port, &ev, p, &p->oc);
+  if (e != CHIVE_OK) {
+    log_info(c->log, LD_CIRC, "Cannot launch a circuit for port %u: %s",
+             (unsigned)port, chive_err_str(e));
+    chive_free(p);
+    return e;
+  }
+  memcpy(p->exit_id, c->last_exit, sizeof(p->exit_id));
+  chive_list_add_tail(&c->pooled, &p->link);
+  if ((e = circpool_circuit_launched(c->pool, p, req, now)) != CHIVE_OK) {
+    ocirc_close(p->oc, DESTROY_REASON_FINISHED); /* frees p */
+    return e;
+  }
+  return CHIVE_OK;
+}
+
 void
 pool_tick(chive_client_t *c)
 {
@@ -84,28 +113,9 @@ pool_tick(chive_client_t *c)
   uint64_t now = now_ms(c);
   circpool_launch_t reqs[POOL_MAX_LAUNCH_PER_TICK];
   size_t n = circpool_wants(c->pool, now, reqs, POOL_MAX_LAUNCH_PER_TICK);
-  for (size_t i = 0; i < n; i++) {
-    pooled_t *p = chive_zalloc(sizeof(*p));
-    if (!p)
+  for (size_t i = 0; i < n; i++)
+    if (pool_launch(c, &reqs[i], now) != CHIVE_OK)
       break;
-    p->c = c;
-    chive_list_init(&p->link);
-    uint16_t port = reqs[i].n_ports ? reqs[i].ports[0] : 80;
-    ocirc_events_t ev = {pooled_opened, pooled_closed, NULL};
-    chive_err_t e = circbuild_launch_exit(c, port, &ev, p, &p->oc);
-    if (e != CHIVE_OK) {
-      log_info(c->log, LD_CIRC, "Cannot launch a preemptive circuit: %s",
-               chive_err_str(e));
-      chive_free(p);
-      break;
-    }
-    memcpy(p->exit_id, c->last_exit, sizeof(p->exit_id));
-    chive_list_add_tail(&c->pooled, &p->link);
-    if (circpool_circuit_launched(c->pool, p, &reqs[i], now) != CHIVE_OK) {
-      ocirc_close(p->oc, DESTROY_REASON_FINISHED);
-      break;
-    }
-  }
   void *close[POOL_MAX_CLOSE_PER_TICK];
   size_t nc = circpool_to_close(c->pool, now, close, POOL_MAX_CLOSE_PER_TICK);
   for (size_t i = 0; i < nc; i++) {
@@ -177,4 +187,88 @@ pool_close_one(chive_client_t *c)
     }
   }
   return false;
+}
+
+/** Adapter for circpool's filter: pooled handle -> the caller's test. */
+typedef struct pool_filter_t {
+  bool (*ok)(ocirc_t *oc, void *arg);
+  void *arg;
+} pool_filter_t;
+
+static bool
+pool_filter_cb(void *handle, void *arg)
+{
+  pooled_t *p = handle;
+  pool_filter_t *f = arg;
+  if (!p->opened || !ocirc_circuit(p->oc))
+    return false;
+  return !f->ok || f->ok(p->oc, f->arg);
+}
+
+ocirc_t *
+pool_get_for_stream(chive_client_t *c, uint16_t port, const uint8_t *iso,
+                    size_t iso_len, bool (*ok)(ocirc_t *oc, void *arg),
+                    void *arg, void **handle_out)
+{
+  if (!c->pool)
+    return NULL;
+  pool_filter_t f = {ok, arg};
+  circpool_note_port_used(c->pool, port, now_ms(c));
+  pooled_t *p = circpool_get_for_stream_filtered(c->pool, port, iso, iso_len,
+                                                 now_ms(c), pool_filter_cb,
+                                                 &f);
+  if (!p)
+    return NULL;
+  *handle_out = p;
+  return p->oc;
+}
+
+void
+pool_stream_detached(chive_client_t *c, void *handle)
+{
+  if (c->pool && handle)
+    (void)circpool_stream_detached(c->pool, handle);
+}
+
+void
+pool_retire(chive_client_t *c, void *handle)
+{
+  if (c->pool && handle)
+    (void)circpool_retire(c->pool, handle);
+}
+
+void
+pool_retire_circ(chive_client_t *c, const ocirc_t *oc)
+{
+  chive_list_t *pos;
+  CHIVE_LIST_FOREACH(pos, &c->pooled)
+  {
+    pooled_t *p = CHIVE_CONTAINER_OF(pos, pooled_t, link);
+    if (p->oc == oc) {
+      pool_retire(c, p);
+      return;
+    }
+  }
+}
+
+size_t
+pool_newnym(chive_client_t *c)
+{
+  return c->pool ? circpool_retire_dirty(c->pool) : 0;
+}
+
+circpool_need_t
+pool_launch_for_stream(chive_client_t *c, uint16_t port, const uint8_t *iso,
+                       size_t iso_len)
+{
+  if (!c->pool || c->stopped || c->boot_phase < BOOT_DONE)
+    return CIRCPOOL_NEED_LIMITED;
+  uint64_t now = now_ms(c);
+  circpool_launch_t req;
+  circpool_need_t need =
+      circpool_need_for_stream(c->pool, port, iso, iso_len, now, &req);
+  if (need == CIRCPOOL_NEED_LAUNCH &&
+      pool_launch(c, &req, now) != CHIVE_OK)
+    return CIRCPOOL_NEED_LIMITED;
+  return need;
 }

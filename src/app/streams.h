@@ -43,6 +43,9 @@ typedef enum app_stream_origin_t {
 CHIVE_MUST_CHECK chive_err_t streams_start(chive_client_t *c);
 void streams_stop(chive_client_t *c);
 
+/** A pooled circuit opened: waiting streams may attach now (pool.c). */
+void streams_circuit_opened(chive_client_t *c);
+
 /* ---- Accessors (for the control port and metrics) ------------------- */
 uint64_t app_stream_id(const app_stream_t *st);
 app_stream_kind_t app_stream_kind(const app_stream_t *st);

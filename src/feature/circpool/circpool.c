@@ -25,6 +25,8 @@ typedef struct circ_rec_t {
   circpool_state_t state;
   bool dirty;   /**< Has carried a stream. */
   bool has_iso; /**< iso[] holds the reserved/adopted key. */
+  bool retired; /**< No new streams (circpool_retire()); counts as
+                 * expired. */
   uint8_t iso_len;
   uint32_t n_streams;
   uint64_t created_ms;
@@ -222,6 +224,8 @@ rec_remove(circpool_t *pool, circ_rec_t *r)
 static bool
 rec_is_expired(const circpool_t *pool, const circ_rec_t *r, uint64_t now)
 {
+  if (r->retired)
+    return true;
   return r->dirty && elapsed_ms(now, r->dirty_since_ms) >=
                          s_to_ms(pool->strat.dirtiness_s);
 }
@@ -636,6 +640,44 @@ void *
 circpool_get_for_stream(circpool_t *pool, uint16_t port, const uint8_t *iso,
                         size_t iso_len, uint64_t now_ms)
 {
+  return circpool_get_for_stream_filtered(pool, port, iso, iso_len, now_ms,
+                                          NULL, NULL);
+}
+
+/* see circpool.h */
+bool
+circpool_retire(circpool_t *pool, void *handle)
+{
+  circ_rec_t *r = rec_find(pool, handle);
+  if (!r)
+    return false;
+  r->retired = true;
+  return true;
+}
+
+/* see circpool.h */
+size_t
+circpool_retire_dirty(circpool_t *pool)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < pool->n_recs; i++) {
+    circ_rec_t *r = &pool->recs[i];
+    if (r->dirty && !r->retired) {
+      r->retired = true;
+      n++;
+    }
+  }
+  return n;
+}
+
+/* see circpool.h */
+void *
+circpool_get_for_stream_filtered(circpool_t *pool, uint16_t port,
+                                 const uint8_t *iso, size_t iso_len,
+                                 uint64_t now_ms,
+                                 bool (*ok)(void *handle, void *arg),
+                                 void *arg)
+{
   if (iso_len > CIRCPOOL_ISO_KEY_MAX_LEN || (!iso && iso_len))
     return NULL;
   iso_note(pool, iso, iso_len, port, now_ms);
@@ -644,7 +686,7 @@ circpool_get_for_stream(circpool_t *pool, uint16_t port, const uint8_t *iso,
   for (size_t i = 0; i < pool->n_recs; i++) {
     circ_rec_t *r = &pool->recs[i];
     int rank = rec_rank(pool, r, port, iso, iso_len, now_ms, false);
-    if (rank < 0)
+    if (rank < 0 || (ok && !ok(r->handle, arg)))
       continue;
     bool better;
     if (!best || rank < best_rank)

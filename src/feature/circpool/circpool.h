@@ -277,6 +277,27 @@ void *circpool_get_for_stream(circpool_t *pool, uint16_t port,
                               const uint8_t *iso, size_t iso_len,
                               uint64_t now_ms);
 
+/** As circpool_get_for_stream(), but consider only circuits for which
+ * <b>ok</b>(handle, <b>arg</b>) returns true (NULL: all).  For streams
+ * that must avoid circuits they already failed on. */
+void *circpool_get_for_stream_filtered(circpool_t *pool, uint16_t port,
+                                       const uint8_t *iso, size_t iso_len,
+                                       uint64_t now_ms,
+                                       bool (*ok)(void *handle, void *arg),
+                                       void *arg);
+
+/** Take circuit <b>handle</b> out of service: no new stream is given to
+ * it, and it is closed (circpool_to_close()) once its streams are gone,
+ * as an expired dirty circuit is (tor's "mark the circuit unusable for
+ * new streams", e.g. after a stream timed out on it).  False if
+ * unknown. */
+bool circpool_retire(circpool_t *pool, void *handle);
+
+/** Retire every dirty circuit (SIGNAL NEWNYM: "switch to clean circuits,
+ * so new application requests don't share any circuits with old ones",
+ * control-spec §3.7).  Returns how many were retired. */
+size_t circpool_retire_dirty(circpool_t *pool);
+
 /** A stream attached by circpool_get_for_stream() to <b>handle</b>
  * ended.  Returns false if unknown or it had no streams. */
 bool circpool_stream_detached(circpool_t *pool, void *handle);
