@@ -15,7 +15,7 @@
  *     on a real libevent loop (made once), then the client half-closes.
  *     Oracles: the server answers or closes within a bounded time, any
  *     status line is 200/4xx/5xx, and a 200 only ever comes for a request
- *     that begins "GET /metrics".
+ *     that begins "GET /metrics" or "HEAD /metrics".
  **/
 #include "lib/cc/compat.h"
 
@@ -258,7 +258,8 @@ fuzz_http(const uint8_t *p, size_t n)
     int code = (sp[1] - '0') * 100 + (sp[2] - '0') * 10 + sp[3] - '0';
     CHECK(code == 200 || (code >= 400 && code < 600));
     if (code == 200)
-      CHECK(n >= 12 && memcmp(p, "GET /metrics", 12) == 0);
+      CHECK((n >= 12 && memcmp(p, "GET /metrics", 12) == 0) ||
+            (n >= 13 && memcmp(p, "HEAD /metrics", 13) == 0));
   }
 }
 

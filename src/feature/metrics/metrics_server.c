@@ -79,9 +79,11 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
   evhttp_send_reply(req, code, reason, NULL);
 }
 
-/** Render the registry and send it, or 500 if it does not fit. */
+/** Render the registry and send it, or 500 if it does not fit.  With
+ * <b>head_only</b> (HEAD), send the same headers and no body. */
 static void
-serve_metrics(metrics_server_t *srv, struct evhttp_request *req)
+serve_metrics(metrics_server_t *srv, struct evhttp_request *req,
+              bool head_only)
 {
   if (srv->scrape_cb)
     srv->scrape_cb(srv->scrape_arg);
@@ -103,7 +105,8 @@ serve_metrics(metrics_server_t *srv, struct evhttp_request *req)
   /* evhttp adds Content-Length to HTTP/1.1 replies only. */
   evhttp_add_header(h, "Content-Length", clen);
   struct evbuffer *buf = evhttp_request_get_output_buffer(req);
-  if (evbuffer_add(buf, strbuf_str(&srv->out), strbuf_len(&srv->out))) {
+  if (!head_only &&
+      evbuffer_add(buf, strbuf_str(&srv->out), strbuf_len(&srv->out))) {
     srv->stats.n_errors++;
     reply_text(req, HTTP_INTERNAL, "Internal Server Error", "out of memory\n",
                true);
@@ -146,14 +149,16 @@ handle_request(struct evhttp_request *req, void *arg)
     reply_text(req, HTTP_NOTFOUND, "Not Found", "not found\n", false);
     return;
   }
-  if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+  enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+  if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
     srv->stats.n_bad_method++;
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+                      "GET, HEAD");
     reply_text(req, HTTP_BADMETHOD, "Method Not Allowed",
                "method not allowed\n", false);
     return;
   }
-  serve_metrics(srv, req);
+  serve_metrics(srv, req, cmd == EVHTTP_REQ_HEAD);
 }
 
 chive_err_t

@@ -14,9 +14,11 @@
  *   request, so the check happens when the request head has been read;
  *   the header size limit bounds what a refused peer can send.)
  * - GET /metrics (any query string) -> 200 with Content-Type
- *   METRICS_CONTENT_TYPE and the registry's exposition; another path ->
- *   404; another method -> 405 with "Allow: GET"; a malformed request is
- *   answered or closed by evhttp itself (400 or close).
+ *   METRICS_CONTENT_TYPE and the registry's exposition; HEAD /metrics ->
+ *   the same headers (Content-Length included) without the body; another
+ *   path -> 404; another method -> 405 with "Allow: GET, HEAD"; a
+ *   malformed request is answered or closed by evhttp itself (400 or
+ *   close).
  * - Bounded: request heads at most METRICS_HTTP_MAX_HEADERS_LEN bytes,
  *   bodies at most METRICS_HTTP_MAX_BODY_LEN, each read/write must make
  *   progress within the timeout (idle and slow peers are closed), and the
@@ -66,7 +68,7 @@ typedef struct metrics_server_cfg_t {
 
 /** Counters of what the server did, for tests and for the log. */
 typedef struct metrics_server_stats_t {
-  uint64_t n_scrapes;    /**< 200 responses */
+  uint64_t n_scrapes;    /**< 200 responses (GET and HEAD) */
   uint64_t n_refused;    /**< 403: peer not permitted by the policy */
   uint64_t n_not_found;  /**< 404 */
   uint64_t n_bad_method; /**< 405 */

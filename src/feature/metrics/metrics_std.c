@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "core/proto/circ_cells.h"
+#include "core/proto/relay_msg.h"
 #include "feature/metrics/metrics_std.h"
 #include "lib/err/err.h"
 #include "lib/malloc/malloc.h"
@@ -45,6 +47,35 @@ const char *
 metrics_guard_state_str(metrics_guard_state_t s)
 {
   return (unsigned)s < METRICS_GUARD_STATE_N_ ? GUARD_STATE_STR[s] : "?";
+}
+
+metrics_circ_fail_t
+metrics_circ_fail_from_destroy(uint8_t reason, bool remote)
+{
+  if (remote)
+    return METRICS_CIRC_FAIL_DESTROYED;
+  switch (reason) {
+  case DESTROY_REASON_TIMEOUT:
+    return METRICS_CIRC_FAIL_TIMEOUT;
+  case DESTROY_REASON_CONNECTFAILED:
+  case DESTROY_REASON_OR_IDENTITY:
+  case DESTROY_REASON_CHANNEL_CLOSED:
+    return METRICS_CIRC_FAIL_CHANNEL;
+  case DESTROY_REASON_PROTOCOL:
+    return METRICS_CIRC_FAIL_PROTOCOL;
+  case DESTROY_REASON_RESOURCELIMIT:
+    return METRICS_CIRC_FAIL_RESOURCE;
+  default:
+    return METRICS_CIRC_FAIL_OTHER;
+  }
+}
+
+metrics_stream_result_t
+metrics_stream_result_from_end(uint8_t reason, bool remote)
+{
+  if (reason == END_REASON_TIMEOUT)
+    return METRICS_STREAM_TIMEOUT;
+  return remote ? METRICS_STREAM_REFUSED : METRICS_STREAM_FAILED;
 }
 
 /** The default source of chive_memory_bytes. */

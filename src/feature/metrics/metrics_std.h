@@ -33,6 +33,7 @@
 #ifndef CHIVE_FEATURE_METRICS_METRICS_STD_H
 #define CHIVE_FEATURE_METRICS_METRICS_STD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "chive/error.h"
@@ -130,5 +131,20 @@ const char *metrics_circ_fail_str(metrics_circ_fail_t r);
 const char *metrics_stream_result_str(metrics_stream_result_t r);
 const char *metrics_socks_result_str(metrics_socks_result_t r);
 const char *metrics_guard_state_str(metrics_guard_state_t s);
+
+/** Classify why a circuit failed (chive_circuits_failed_total{reason}):
+ * <b>reason</b> is a destroy_reason_t (tor-spec §5.4), <b>remote</b> true
+ * when a relay sent DESTROY/TRUNCATED ("destroyed" whatever the reason).
+ * Locally: TIMEOUT -> "timeout"; CONNECTFAILED, OR_IDENTITY and
+ * CHANNEL_CLOSED -> "channel"; PROTOCOL -> "protocol"; RESOURCELIMIT ->
+ * "resource"; anything else -> "other". */
+metrics_circ_fail_t metrics_circ_fail_from_destroy(uint8_t reason,
+                                                   bool remote);
+/** Classify a failed stream (chive_streams_total{result}): <b>reason</b>
+ * is an END reason (tor-spec §6.3), <b>remote</b> true when the exit sent
+ * the END.  TIMEOUT -> "timeout" either way; any other remote END ->
+ * "refused"; any other local reason -> "failed". */
+metrics_stream_result_t metrics_stream_result_from_end(uint8_t reason,
+                                                       bool remote);
 
 #endif /* !defined(CHIVE_FEATURE_METRICS_METRICS_STD_H) */

@@ -776,6 +776,46 @@ done:
   teardown(&f);
 }
 
+/* HEAD /metrics: the GET headers (Content-Length of the exposition)
+ * and no body. */
+static void
+test_http_head(void)
+{
+  fixture_t f;
+  exchange_t x, g;
+  memset(&x, 0, sizeof(x));
+  memset(&g, 0, sizeof(g));
+  T_ASSERT(setup(&f, NULL, 0));
+  /* Fix the one value that changes between scrapes (memory in use). */
+  metrics_gauge_set_callback(f.m.memory_bytes, NULL, NULL);
+  metrics_gauge_set(f.m.memory_bytes, 12345);
+  T_ASSERT(exchange_str(&f, "HEAD /metrics HTTP/1.0\r\n\r\n", &x));
+  T_ASSERT(x.eof);
+  T_EQ_INT(status_of(&x), 200);
+  T_ASSERT(strstr(x.resp, "\r\nContent-Type: text/plain; version=0.0.4; "
+                          "charset=utf-8\r\n"));
+  const char *body = body_of(&x);
+  T_ASSERT(body);
+  T_EQ_UINT(strlen(body), 0);
+  const char *cl = strstr(x.resp, "\r\nContent-Length: ");
+  T_ASSERT(cl);
+  unsigned long head_len = strtoul(cl + 18, NULL, 10);
+  T_ASSERT(exchange_str(&f, "GET /metrics HTTP/1.0\r\n\r\n", &g));
+  T_EQ_INT(status_of(&g), 200);
+  T_ASSERT(body_of(&g));
+  T_EQ_UINT(head_len, strlen(body_of(&g)));
+  T_ASSERT(head_len > 100);
+  /* HEAD of another path is still 404. */
+  chive_free(x.resp);
+  T_ASSERT(exchange_str(&f, "HEAD /nope HTTP/1.0\r\n\r\n", &x));
+  T_EQ_INT(status_of(&x), 404);
+  T_EQ_UINT(metrics_server_stats(f.srv)->n_scrapes, 2);
+done:
+  chive_free(x.resp);
+  chive_free(g.resp);
+  teardown(&f);
+}
+
 static int count_scrape_cb_calls_ = 0;
 
 static void
@@ -835,7 +875,7 @@ test_http_errors(void)
                         "\r\nabc",
                         &x));
   T_EQ_INT(status_of(&x), 405);
-  T_ASSERT(strstr(x.resp, "\r\nAllow: GET\r\n"));
+  T_ASSERT(strstr(x.resp, "\r\nAllow: GET, HEAD\r\n"));
   T_ASSERT(x.eof);
   chive_free(x.resp);
   T_ASSERT(exchange_str(&f, "DELETE /metrics HTTP/1.0\r\n\r\n", &x));
@@ -1107,6 +1147,7 @@ static const t_case cases[] = {T_CASE(test_policy_default),
                                T_CASE(test_policy_match),
                                T_CASE(test_policy_parse_errors),
                                T_CASE(test_policy_roundtrip),
+                               T_CASE(test_http_head),
                                T_CASE(test_std_register),
                                T_CASE(test_std_oom),
                                T_CASE(test_promtool),
