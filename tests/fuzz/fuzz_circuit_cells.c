@@ -54,7 +54,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static const uint8_t seed[32] = {42};
   circuit_params_t p;
-  circuit_sink_t sink = {fr_sink, &fr};
+  circuit_sink_t sink = {fr_sink, &fr, NULL};
   circuit_t *c = NULL;
   size_t mem0 = chive_mem_in_use();
 

@@ -32,6 +32,8 @@ struct channel_t {
   evloop_timer_t *hs_timer;
   uint64_t last_active_ms;
   bool marked;
+  bool was_open;   /**< the handshake completed at some point */
+  bool congested;  /**< see channel_is_congested() */
   chive_list_t link;     /**< on mgr->all until reaped */
   reaper_entry_t reap;
 };
@@ -52,6 +54,9 @@ struct channel_mgr_t {
   chive_list_t all; /**< every channel not yet reaped */
   evloop_timer_t *idle_timer;
   uint64_t next_id;
+  /** Socket bytes of channels already reaped (for the totals). */
+  uint64_t closed_bytes_read;
+  uint64_t closed_bytes_written;
 };
 
 static void channel_pump(channel_t *chan);
@@ -81,6 +86,8 @@ channel_reap(void *obj)
   if (mgr->cbs.on_closed)
     mgr->cbs.on_closed(chan, mgr->cb_arg);
   chive_list_remove(&chan->link);
+  mgr->closed_bytes_read += channel_bytes_read(chan);
+  mgr->closed_bytes_written += channel_bytes_written(chan);
   tls_stream_free(chan->stream);
   evloop_timer_free(chan->hs_timer);
   channel_sm_free(chan->sm);
@@ -148,6 +155,39 @@ channel_mark_for_close(channel_t *chan, channel_close_reason_t reason)
 
 /* ---- moving bytes ------------------------------------------------------- */
 
+/* see channel.h */
+size_t
+channel_queued_bytes(const channel_t *chan)
+{
+  size_t n = buf_len(channel_sm_outbuf(chan->sm));
+  if (chan->stream)
+    n += tls_stream_out_len(chan->stream);
+  return n;
+}
+
+/** Enter the congested state when the queues reach the high mark. */
+static void
+note_queued(channel_t *chan)
+{
+  if (!chan->congested &&
+      channel_queued_bytes(chan) >= CHANNEL_CONGESTED_HIGH_BYTES)
+    chan->congested = true;
+}
+
+/** Leave the congested state once the queues are down to the low mark,
+ * and tell the manager's owner (from the event loop only). */
+static void
+note_drained(channel_t *chan)
+{
+  channel_mgr_t *mgr = chan->mgr;
+  if (!chan->congested || chan->marked ||
+      channel_queued_bytes(chan) > CHANNEL_CONGESTED_LOW_BYTES)
+    return;
+  chan->congested = false;
+  if (mgr->cbs.on_uncongested)
+    mgr->cbs.on_uncongested(chan, mgr->cb_arg);
+}
+
 /** Move queued outgoing bytes from the state machine into TLS. */
 static void
 channel_flush(channel_t *chan)
@@ -202,6 +242,7 @@ channel_pump(channel_t *chan)
       }
       chan->last_active_ms = t;
       if (ev == CHANNEL_SM_EV_OPENED) {
+        chan->was_open = true;
         evloop_timer_cancel(chan->hs_timer);
         channel_flush(chan); /* our NETINFO */
         if (mgr->cbs.on_open)
@@ -269,8 +310,10 @@ st_on_error(tls_stream_t *s, chive_err_t err, void *arg)
 static void
 st_on_drained(tls_stream_t *s, void *arg)
 {
+  channel_t *chan = arg;
   (void)s;
-  channel_flush(arg);
+  channel_flush(chan);
+  note_drained(chan);
 }
 
 static const tls_stream_callbacks_t stream_cbs = {
@@ -476,6 +519,8 @@ channel_mgr_get(channel_mgr_t *mgr, const channel_target_t *target,
     return err;
   log_info(mgr->log, LD_CHANNEL, "Channel %" PRIu64 ": connecting to %s",
            chan->id, net_addrport_format(&target->addr, addr, sizeof(addr)));
+  if (mgr->cbs.on_launched)
+    mgr->cbs.on_launched(chan, mgr->cb_arg);
   *out = chan;
   return CHIVE_OK;
 }
@@ -501,6 +546,61 @@ channel_mgr_n_channels(const channel_mgr_t *mgr)
   return dmap_size(mgr->by_id);
 }
 
+size_t
+channel_mgr_n_open(const channel_mgr_t *mgr)
+{
+  size_t n = 0;
+  chive_list_t *pos;
+  CHIVE_LIST_FOREACH(pos, &mgr->all)
+  {
+    const channel_t *chan = CHIVE_CONTAINER_OF(pos, const channel_t, link);
+    if (channel_is_open(chan))
+      n++;
+  }
+  return n;
+}
+
+/* see channel.h */
+void
+channel_mgr_foreach(channel_mgr_t *mgr,
+                    void (*fn)(channel_t *chan, void *arg), void *arg)
+{
+  chive_list_t *pos, *tmp;
+  CHIVE_LIST_FOREACH_SAFE(pos, tmp, &mgr->all)
+  {
+    channel_t *chan = CHIVE_CONTAINER_OF(pos, channel_t, link);
+    if (!chan->marked)
+      fn(chan, arg);
+  }
+}
+
+/* see channel.h */
+uint64_t
+channel_mgr_bytes_read(const channel_mgr_t *mgr)
+{
+  uint64_t n = mgr->closed_bytes_read;
+  chive_list_t *pos;
+  CHIVE_LIST_FOREACH(pos, &mgr->all)
+  {
+    n += channel_bytes_read(CHIVE_CONTAINER_OF(pos, const channel_t, link));
+  }
+  return n;
+}
+
+/* see channel.h */
+uint64_t
+channel_mgr_bytes_written(const channel_mgr_t *mgr)
+{
+  uint64_t n = mgr->closed_bytes_written;
+  chive_list_t *pos;
+  CHIVE_LIST_FOREACH(pos, &mgr->all)
+  {
+    n += channel_bytes_written(
+        CHIVE_CONTAINER_OF(pos, const channel_t, link));
+  }
+  return n;
+}
+
 /* ---- per-channel API ----------------------------------------------------- */
 
 static chive_err_t
@@ -523,10 +623,16 @@ channel_send_cell(channel_t *chan, const cell_t *cell)
   if (err)
     return err;
   err = channel_sm_send_cell(chan->sm, cell);
-  if (err)
+  if (err) {
+    if (err == CHIVE_ERR_LIMIT)
+      log_info(chan->mgr->log, LD_CHANNEL,
+               "Channel %" PRIu64 ": output queue full (%zu bytes)",
+               chan->id, channel_queued_bytes(chan));
     return err;
+  }
   chan->last_active_ms = now_ms(chan);
   channel_flush(chan);
+  note_queued(chan);
   return CHIVE_OK;
 }
 
@@ -541,6 +647,7 @@ channel_send_var_cell(channel_t *chan, const var_cell_t *cell)
   if (err)
     return err;
   channel_flush(chan);
+  note_queued(chan);
   return CHIVE_OK;
 }
 
@@ -601,6 +708,18 @@ bool
 channel_is_closing(const channel_t *chan)
 {
   return chan->marked;
+}
+
+bool
+channel_was_open(const channel_t *chan)
+{
+  return chan->was_open;
+}
+
+bool
+channel_is_congested(const channel_t *chan)
+{
+  return chan->congested;
 }
 
 channel_close_reason_t

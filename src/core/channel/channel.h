@@ -51,6 +51,15 @@ typedef struct channel_mgr_t channel_mgr_t;
 #define CHANNEL_IDLE_CHECK_MS 10000
 /** Most channels a manager holds (policy). */
 #define CHANNEL_MGR_MAX_CHANNELS 1024
+/** Back-pressure: a channel with at least this many bytes waiting for
+ * the socket (state-machine queue plus TLS queue) is "congested": the
+ * circuits on it stop packaging RELAY_DATA until it drains.  Control
+ * cells are still accepted up to the hard limit
+ * (CHANNEL_SM_DEFAULT_OUT_MAX). */
+#define CHANNEL_CONGESTED_HIGH_BYTES (128 * 1024)
+/** A congested channel is uncongested again (on_uncongested runs) once
+ * no more than this many bytes wait. */
+#define CHANNEL_CONGESTED_LOW_BYTES (32 * 1024)
 
 /** Where to connect and whom to expect there. */
 typedef struct channel_target_t {
@@ -72,6 +81,15 @@ typedef struct channel_callbacks_t {
    * from the reaper, just before the channel is freed: <b>chan</b> is
    * valid only during the call. */
   void (*on_closed)(channel_t *chan, void *arg);
+  /** Optional.  A new channel was created and started connecting.  The
+   * one exception to "never from inside a channel_* call": this runs
+   * synchronously from inside channel_mgr_get(), before it returns; the
+   * callee must not close the channel or call the manager. */
+  void (*on_launched)(channel_t *chan, void *arg);
+  /** Optional.  The channel was congested (channel_is_congested()) and
+   * has drained to CHANNEL_CONGESTED_LOW_BYTES or less: circuits on it
+   * may package data again.  Runs from the event loop. */
+  void (*on_uncongested)(channel_t *chan, void *arg);
 } channel_callbacks_t;
 
 typedef struct channel_mgr_config_t {
@@ -110,8 +128,18 @@ channel_t *channel_mgr_find(const channel_mgr_t *mgr,
                             const uint8_t rsa_id[CHANNEL_RSA_ID_LEN]);
 /** The live channel with id <b>id</b>, or NULL. */
 channel_t *channel_mgr_get_by_id(const channel_mgr_t *mgr, uint64_t id);
-/** Number of live channels. */
+/** Number of live channels (open or still connecting). */
 size_t channel_mgr_n_channels(const channel_mgr_t *mgr);
+/** Number of live channels that are OPEN. */
+size_t channel_mgr_n_open(const channel_mgr_t *mgr);
+/** Call <b>fn</b> on every live (not closing) channel, in creation
+ * order.  <b>fn</b> must not close channels or create new ones. */
+void channel_mgr_foreach(channel_mgr_t *mgr,
+                         void (*fn)(channel_t *chan, void *arg), void *arg);
+/** Ciphertext (TLS record) bytes read from / written to the sockets of
+ * every channel this manager ever had, including closed ones. */
+uint64_t channel_mgr_bytes_read(const channel_mgr_t *mgr);
+uint64_t channel_mgr_bytes_written(const channel_mgr_t *mgr);
 
 /** Close <b>chan</b> with <b>reason</b>: no cell is delivered or accepted
  * afterwards; cells already queued are flushed best-effort for a
@@ -120,8 +148,9 @@ size_t channel_mgr_n_channels(const channel_mgr_t *mgr);
 void channel_mark_for_close(channel_t *chan, channel_close_reason_t reason);
 
 /** Send a fixed-length cell on an open channel.  CHIVE_ERR_LIMIT if the
- * output queues are full (try again after some time), CHIVE_ERR_CLOSED
- * if closing, CHIVE_ERR_INVAL if not open yet. */
+ * output queues are full (the hard limit; data senders stop at the
+ * congestion mark long before), CHIVE_ERR_CLOSED if closing,
+ * CHIVE_ERR_INVAL if not open yet.  May make the channel congested. */
 CHIVE_MUST_CHECK chive_err_t channel_send_cell(channel_t *chan,
                                                const cell_t *cell);
 /** Send a variable-length cell (same rules). */
@@ -143,6 +172,15 @@ channel_state_t channel_state(const channel_t *chan);
 bool channel_is_open(const channel_t *chan);
 /** True once marked for close. */
 bool channel_is_closing(const channel_t *chan);
+/** True iff the link handshake ever completed (distinguishes a channel
+ * that failed from one that closed after being open). */
+bool channel_was_open(const channel_t *chan);
+/** True while the channel is congested (see
+ * CHANNEL_CONGESTED_HIGH_BYTES): do not package data for it. */
+bool channel_is_congested(const channel_t *chan);
+/** Bytes waiting to go to the socket: the state machine's queue plus
+ * the TLS output queue. */
+size_t channel_queued_bytes(const channel_t *chan);
 channel_close_reason_t channel_close_reason(const channel_t *chan);
 /** Static detail text on why it closed ("" if open). */
 const char *channel_close_detail(const channel_t *chan);

@@ -54,8 +54,11 @@
 /** Default bound of buffered received bytes: one maximal var cell plus a
  * few fixed cells. */
 #define CHANNEL_SM_DEFAULT_IN_MAX (VAR_CELL_MAX_BODY_LEN + 8 * 1024)
-/** Default bound of bytes queued for sending. */
-#define CHANNEL_SM_DEFAULT_OUT_MAX (256 * 1024)
+/** Default bound of bytes queued for sending: the hard limit, far above
+ * the congestion mark (CHANNEL_CONGESTED_HIGH_BYTES in channel.h) at
+ * which data stops being packaged, so control cells (SENDME, END,
+ * DESTROY, BEGIN) are never refused because data filled the queue. */
+#define CHANNEL_SM_DEFAULT_OUT_MAX (2 * 1024 * 1024)
 /** Largest var cell we accept before the handshake completes, apart from
  * CERTS (which has its own limit): VERSIONS, AUTH_CHALLENGE, VPADDING. */
 #define CHANNEL_HS_VAR_CELL_MAX_BODY_LEN 4096

@@ -302,10 +302,33 @@ circuit_send_relay(circuit_t *circ, size_t hop, uint8_t cmd,
 
 /* see circuit.h */
 bool
+circuit_is_blocked_on_channel(const circuit_t *circ)
+{
+  return circ->sink.congested && circ->sink.congested(circ->sink.arg);
+}
+
+/* see circuit.h */
+bool
 circuit_can_package(const circuit_t *circ, size_t hop)
 {
   return circ && circ->state != CIRCUIT_STATE_CLOSED && hop < circ->n_open &&
-         sendme_circ_can_package(&circ->hops[hop]->sendme);
+         sendme_circ_can_package(&circ->hops[hop]->sendme) &&
+         !circuit_is_blocked_on_channel(circ);
+}
+
+/* see circuit.h */
+bool
+circuit_resume_round(circuit_t *circ, uint64_t now_us)
+{
+  if (BUG(circ == NULL))
+    return false;
+  if (circ->state == CIRCUIT_STATE_CLOSED || !circ->stream_ops)
+    return false;
+  circuit_enter_(circ);
+  bool progress = circ->stream_ops->resume_round(circ, now_us);
+  if (circuit_leave_(circ))
+    return false; /* freed from inside a callback */
+  return progress;
 }
 
 /* ---- Building -------------------------------------------------------- */

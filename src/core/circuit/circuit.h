@@ -95,6 +95,12 @@ typedef struct circuit_sink_t {
    * rather than refuse. */
   chive_err_t (*send_cell)(void *arg, const cell_t *cell);
   void *arg;
+  /** Optional back-pressure query: true while the channel's queue is
+   * above its congestion mark.  While it says so no RELAY_DATA is
+   * packaged (circuit_can_package() is false); control cells still go
+   * to send_cell.  When it stops, the glue calls circuit_resume_round()
+   * until it returns false or the channel is congested again. */
+  bool (*congested)(void *arg);
 } circuit_sink_t;
 
 /** Owner notifications.  Every member may be NULL. */
@@ -249,8 +255,19 @@ CHIVE_MUST_CHECK chive_err_t circuit_send_relay(circuit_t *circ, size_t hop,
                                                 const uint8_t *body,
                                                 size_t len, uint64_t now_us);
 
-/** Return true iff a RELAY_DATA cell to <b>hop</b> may be sent now. */
+/** Return true iff a RELAY_DATA cell to <b>hop</b> may be sent now: the
+ * circuit is not closed, the hop is built, its circuit package window is
+ * open (tor-spec §7.3) and the first-hop channel is not congested. */
 bool circuit_can_package(const circuit_t *circ, size_t hop);
+/** True iff the sink reports its channel congested. */
+bool circuit_is_blocked_on_channel(const circuit_t *circ);
+/** The first-hop channel drained (back-pressure released): give every
+ * stream waiting to write one turn, round-robin from where the previous
+ * turn stopped: a pull owner is asked for one cell, a push owner whose
+ * last write was cut short gets its writable callback.  Stops early
+ * when the channel congests again.  Returns true iff some stream sent
+ * data (the caller may call again for another round). */
+bool circuit_resume_round(circuit_t *circ, uint64_t now_us);
 
 /** Return true iff <b>cmd</b> may arrive from the channel for a circuit
  * in <b>state</b> whose first hop is awaiting <b>awaiting</b> (the reply

@@ -33,6 +33,9 @@ typedef struct circuit_stream_ops_t {
   void (*free_all)(circuit_t *circ);
   size_t (*n_live)(const circuit_t *circ);
   size_t (*n_half_closed)(const circuit_t *circ);
+  /** One fair round after the channel drained (circuit_resume_round);
+   * true iff data was sent. */
+  bool (*resume_round)(circuit_t *circ, uint64_t now_us);
 } circuit_stream_ops_t;
 
 struct stream_table_t;

@@ -363,6 +363,45 @@ ops_resume(circuit_t *circ, size_t hop, uint64_t now_us)
   }
 }
 
+/** The first-hop channel drained: one fair round over the streams
+ * (circuit_stream_ops_t.resume_round).  Each stream that can write gets
+ * one turn: one pulled cell, or one writable callback if its last push
+ * was cut short.  The round starts where the previous one stopped, so
+ * when the channel congests again mid-round the streams that missed
+ * their turn go first next time. */
+static bool
+ops_resume_round(circuit_t *circ, uint64_t now_us)
+{
+  stream_table_t *t = circ->streams;
+  const size_t n = t->n; /* streams opened from callbacks wait */
+  bool progress = false;
+  if (n == 0)
+    return false;
+  const size_t start = t->rr % n;
+  for (size_t k = 0; k < n && circ->state != CIRCUIT_STATE_CLOSED; k++) {
+    const size_t i = (start + k) % n;
+    if (circuit_is_blocked_on_channel(circ)) {
+      t->rr = i; /* this one did not get its turn */
+      return progress;
+    }
+    stream_t *st = t->v[i];
+    t->rr = i + 1;
+    if (!stream_can_write(st))
+      continue;
+    if (st->owner.pull) {
+      if (pull_one(st, now_us))
+        progress = true;
+    } else if (st->write_blocked && st->owner.writable) {
+      const uint64_t before = st->bytes_sent;
+      st->write_blocked = false;
+      st->owner.writable(st, st->arg);
+      if (st->bytes_sent != before)
+        progress = true;
+    }
+  }
+  return progress;
+}
+
 /** Consider stream-level SENDMEs (tor-spec §7.4): while the deliver
  * window is at or below 500 - 50 and the owner can take data, send one
  * and credit the window. */
@@ -398,8 +437,9 @@ static chive_err_t ops_handle_relay(circuit_t *circ, size_t hop,
 static void ops_circuit_closed(circuit_t *circ);
 
 static const circuit_stream_ops_t stream_ops = {
-    ops_handle_relay, ops_circuit_closed, ops_resume,        ops_reap,
-    ops_free_all,     ops_n_live,         ops_n_half_closed,
+    ops_handle_relay, ops_circuit_closed, ops_resume,
+    ops_reap,         ops_free_all,       ops_n_live,
+    ops_n_half_closed, ops_resume_round,
 };
 
 /** Return <b>circ</b>'s stream table, creating it (and installing the

@@ -71,7 +71,7 @@ static circuit_t *
 setup(const circuit_params_t *p)
 {
   circuit_params_t def;
-  circuit_sink_t sink = {fr_sink, &fr};
+  circuit_sink_t sink = {fr_sink, &fr, NULL};
   circuit_t *c = NULL;
   memset(&ev, 0, sizeof(ev));
   fr_init(&fr);
@@ -507,8 +507,8 @@ static void
 test_new_args(void)
 {
   circuit_params_t p;
-  circuit_sink_t sink = {fr_sink, &fr};
-  circuit_sink_t nosink = {NULL, NULL};
+  circuit_sink_t sink = {fr_sink, &fr, NULL};
+  circuit_sink_t nosink = {NULL, NULL, NULL};
   circuit_t *c = NULL;
   circuit_params_default(&p);
   T_EQ_INT(circuit_new(&p, CIRCUIT_PURPOSE_GENERAL, 0, &sink, NULL, NULL, NULL,

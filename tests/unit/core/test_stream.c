@@ -114,7 +114,7 @@ static circuit_t *
 setup_circ(size_t hops, const circuit_params_t *p)
 {
   circuit_params_t def;
-  circuit_sink_t sink = {fr_sink, &fr};
+  circuit_sink_t sink = {fr_sink, &fr, NULL};
   circuit_t *c = NULL;
   memset(&own, 0, sizeof(own));
   fr_init(&fr);
@@ -665,7 +665,7 @@ test_open_refused(void)
 {
   stream_t *st = NULL;
   circuit_params_t p;
-  circuit_sink_t sink = {fr_sink, &fr};
+  circuit_sink_t sink = {fr_sink, &fr, NULL};
   circuit_t *c = NULL;
   fr_init(&fr);
   circuit_params_default(&p);
