@@ -1,0 +1,619 @@
+#!/usr/bin/python3
+"""chive.control: the chive daemon's control port, driven by Debian's
+python3-stem (and by raw sockets where the exact bytes matter), on the
+private network.
+
+Runs inside the network's namespace (chive_add_testnet_test sets
+CHIVE_TESTNET_DIR).  Usage:
+
+  test_control.py CHIVE_BINARY WORKDIR [CASE...]
+
+Each case starts what it needs; the same chive process serves the cases
+of one authentication configuration.  Cases: cookie, safecookie,
+password, badauth, preauth, protocolinfo, getinfo, getconf, events,
+limits, http, signal, nullauth, socket.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import stem
+import stem.connection
+import stem.control
+import stem.socket
+
+BOOT_TIMEOUT = 90
+PASSWORD = "chive control test password"
+
+
+def say(msg):
+    print("chive.control: " + msg, flush=True)
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Chive:
+    """One chive daemon with a control port."""
+
+    def __init__(self, binary, work, name, extra):
+        self.work = os.path.join(work, name)
+        shutil.rmtree(self.work, ignore_errors=True)
+        os.makedirs(self.work)
+        self.data = os.path.join(self.work, "data")
+        self.port = free_port()
+        self.socks = free_port()
+        net = os.environ["CHIVE_TESTNET_DIR"]
+        with open(os.path.join(net, "client", "torrc-dirauth")) as f:
+            dirauth = f.read()
+        self.torrc = os.path.join(self.work, "torrc")
+        with open(self.torrc, "w") as f:
+            f.write("DataDirectory %s\nTestingTorNetwork 1\n"
+                    "SocksPort %d\nControlPort %d\nLog info stdout\n%s\n%s"
+                    % (self.data, self.socks, self.port, extra, dirauth))
+        self.logfile = os.path.join(self.work, "chive.log")
+        self.log = open(self.logfile, "w")
+        self.proc = subprocess.Popen([binary, "-f", self.torrc],
+                                     stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+
+    def text(self):
+        with open(self.logfile) as f:
+            return f.read()
+
+    def wait_for(self, pattern, timeout):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            text = self.text()
+            if re.search(pattern, text, re.M):
+                return text
+            if self.proc.poll() is not None:
+                raise Failure("chive exited (%d) before %r:\n%s"
+                              % (self.proc.returncode, pattern,
+                                 text[-3000:]))
+            time.sleep(0.1)
+        raise Failure("timed out waiting for %r:\n%s"
+                      % (pattern, self.text()[-3000:]))
+
+    def wait_ready(self, boot=True):
+        self.wait_for(r"Opened Control listener connection \(ready\) on "
+                      r"127\.0\.0\.1:%d" % self.port, 30)
+        if boot:
+            self.wait_for(r"Bootstrapped 100% \(done\)", BOOT_TIMEOUT)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def raw(self):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        return s
+
+    def controller(self):
+        return stem.control.Controller.from_port(port=self.port)
+
+
+def recv_until_closed(s, timeout=10):
+    s.settimeout(timeout)
+    data = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            return data, False
+        except ConnectionResetError:
+            return data, True
+        if not chunk:
+            return data, True
+        data += chunk
+
+
+def recv_reply(s, timeout=10):
+    """Read one complete reply (up to a "NNN " line)."""
+    s.settimeout(timeout)
+    data = b""
+    while True:
+        lines = data.split(b"\r\n")
+        for line in lines[:-1]:
+            if re.match(rb"^\d{3} ", line):
+                return data
+        chunk = s.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def cookie_hex(c):
+    with open(os.path.join(c.data, "control_auth_cookie"), "rb") as f:
+        return f.read().hex()
+
+
+# ---- cases against the default (cookie) configuration ----------------------
+
+def case_cookie(c):
+    path = os.path.join(c.data, "control_auth_cookie")
+    st = os.stat(path)
+    check(st.st_size == 32, "cookie file is %d bytes" % st.st_size)
+    check((st.st_mode & 0o777) == 0o600,
+          "cookie file mode %o, want 600" % (st.st_mode & 0o777))
+    with c.controller() as ctl:
+        stem.connection.authenticate_cookie(ctl, path)
+        check(ctl.get_info("version").endswith("(chive-%s)"
+                                               % ctl.get_info("version")
+                                               .split("(chive-")[1][:-1]),
+              "version")
+    # Raw: AUTHENTICATE <hex cookie> then GETINFO.
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    check(recv_reply(s) == b"250 OK\r\n", "raw cookie auth")
+    s.sendall(b"GETINFO process/pid\r\n")
+    r = recv_reply(s)
+    check(r == ("250-process/pid=%d\r\n250 OK\r\n" % c.proc.pid).encode(),
+          "GETINFO process/pid: %r" % r)
+    s.close()
+    say("cookie: file 32 bytes mode 0600; stem and raw COOKIE auth work")
+
+
+def case_safecookie(c):
+    with c.controller() as ctl:
+        stem.connection.authenticate_safecookie(
+            ctl, os.path.join(c.data, "control_auth_cookie"))
+        check(ctl.get_info("status/circuit-established") == "1",
+              "circuit-established")
+    # Stem's automatic choice (SAFECOOKIE when offered).
+    with c.controller() as ctl:
+        ctl.authenticate()
+        check(ctl.get_info("process/pid") == str(c.proc.pid), "pid")
+    # A wrong client hash after a good AUTHCHALLENGE: 515, closed.
+    s = c.raw()
+    s.sendall(b"AUTHCHALLENGE SAFECOOKIE " + b"00" * 32 + b"\r\n")
+    r = recv_reply(s)
+    check(re.match(rb"^250 AUTHCHALLENGE SERVERHASH=[0-9A-F]{64} "
+                   rb"SERVERNONCE=[0-9A-F]{64}\r\n$", r),
+          "AUTHCHALLENGE reply %r" % r)
+    s.sendall(b"AUTHENTICATE " + b"11" * 32 + b"\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"515 Authentication failed: Safe cookie response did "
+          b"not match expected value.\r\n", "bad safecookie: %r" % data)
+    check(closed, "connection not closed after a failed SAFECOOKIE")
+    s.close()
+    say("safecookie: stem SAFECOOKIE and auto auth work; a wrong hash gets "
+        "515 and a close")
+
+
+def case_badauth(c):
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + b"ab" * 32 + b"\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"515 Authentication failed: Authentication cookie did "
+          b"not match expected value.\r\n", "bad cookie: %r" % data)
+    check(closed, "not closed after a bad cookie")
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE \"plain\"\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"515 Authentication failed: Wrong length on "
+          b"authentication cookie.\r\n", "short cookie: %r" % data)
+    check(closed, "not closed")
+    # Others keep working.
+    with c.controller() as ctl:
+        ctl.authenticate()
+        check(ctl.get_info("process/pid") == str(c.proc.pid), "pid")
+    say("badauth: wrong and short cookies get tor's 515 texts and a close")
+
+
+def case_ratelimit(c):
+    # A burst of failures, then even the right cookie is refused without
+    # being checked, until the bucket refills.
+    for _ in range(6):
+        s = c.raw()
+        s.sendall(b"AUTHENTICATE " + b"cd" * 32 + b"\r\n")
+        recv_until_closed(s)
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    data, closed = recv_until_closed(s)
+    check(data.startswith(b"515 Authentication failed: Too many failed"),
+          "rate limit: %r" % data)
+    check(closed, "not closed")
+    time.sleep(2.2)
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    check(recv_reply(s) == b"250 OK\r\n", "after the refill")
+    s.close()
+    say("ratelimit: failures after a burst are refused unchecked; the "
+        "limiter refills")
+
+
+def case_preauth(c):
+    s = c.raw()
+    s.sendall(b"GETINFO version\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"514 Authentication required.\r\n",
+          "command before auth: %r" % data)
+    check(closed, "not closed")
+    s = c.raw()
+    s.sendall(b"PROTOCOLINFO\r\nPROTOCOLINFO\r\n")
+    data, closed = recv_until_closed(s)
+    check(data.endswith(b"250 OK\r\n514 Authentication required.\r\n"),
+          "second PROTOCOLINFO before auth: %r" % data)
+    s = c.raw()
+    s.sendall(b"QUIT\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"250 closing connection\r\n" and closed, "QUIT")
+    say("preauth: 514 + close for commands before AUTHENTICATE; one "
+        "PROTOCOLINFO only; QUIT")
+
+
+def case_protocolinfo(c):
+    s = c.raw()
+    s.sendall(b"PROTOCOLINFO 1\r\n")
+    r = recv_reply(s).decode()
+    s.close()
+    path = os.path.join(c.data, "control_auth_cookie")
+    m = re.match(r'^250-PROTOCOLINFO 1\r\n'
+                 r'250-AUTH METHODS=COOKIE,SAFECOOKIE COOKIEFILE="(.*)"\r\n'
+                 r'250-VERSION Tor="([^"]*)"\r\n250 OK\r\n$', r)
+    check(m, "PROTOCOLINFO reply %r" % r)
+    check(m.group(1) == path, "COOKIEFILE %s" % m.group(1))
+    with c.controller() as ctl:
+        pi = ctl.get_protocolinfo()
+        check(stem.connection.AuthMethod.SAFECOOKIE in pi.auth_methods,
+              "stem: no SAFECOOKIE")
+        check(pi.cookie_path == path, "stem cookie path")
+        check(pi.tor_version is not None, "stem could not parse VERSION")
+    say("protocolinfo: %s" % r.splitlines()[1])
+
+
+def case_getinfo(c):
+    with c.controller() as ctl:
+        ctl.authenticate()
+        v = ctl.get_info("version")
+        check(re.match(r"^\d+\.\d+\.\d+\.\d+-chive \(chive-[0-9.]+\)$", v),
+              "version %r" % v)
+        check(ctl.get_version() is not None, "stem get_version")
+        bp = ctl.get_info("status/bootstrap-phase")
+        check(bp == 'NOTICE BOOTSTRAP PROGRESS=100 TAG=done SUMMARY="Done"',
+              "bootstrap-phase %r" % bp)
+        check(ctl.get_info("status/enough-dir-info") == "1", "dir info")
+        check(ctl.get_info("net/listeners/control")
+              == '"127.0.0.1:%d"' % c.port, "listeners/control")
+        check(ctl.get_info("config-file") == c.torrc, "config-file")
+        names = ctl.get_info("info/names")
+        for k in ("version", "ns/all", "entry-guards", "traffic/read"):
+            check(("\n" + k) in ("\n" + names), "info/names lacks " + k)
+        ev = ctl.get_info("events/names").split()
+        for k in ("CIRC", "STREAM", "ORCONN", "BW", "STATUS_CLIENT",
+                  "NOTICE", "GUARD", "CIRC_MINOR"):
+            check(k in ev, "events/names lacks " + k)
+        ns = list(ctl.get_network_statuses())
+        check(len(ns) >= 8, "ns/all has %d entries" % len(ns))
+        one = ctl.get_network_status(ns[0].fingerprint)
+        check(one.nickname == ns[0].nickname, "ns/id")
+        byname = ctl.get_network_status(ns[1].nickname)
+        check(byname.fingerprint == ns[1].fingerprint, "ns/name")
+        guards = ctl.get_info("entry-guards")
+        check(re.search(r"^\$[0-9A-F]{40}~\S+ (up|down|never-connected)$",
+                        guards, re.M), "entry-guards %r" % guards)
+        check(int(ctl.get_info("traffic/read")) > 0, "traffic/read")
+        check(int(ctl.get_info("traffic/written")) > 0, "traffic/written")
+        try:
+            ctl.get_info("no-such-key")
+            check(False, "unknown key accepted")
+        except stem.InvalidArguments:
+            pass
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    recv_reply(s)
+    s.sendall(b"GETINFO version bogus/key other\r\n")
+    r = recv_reply(s)
+    check(r == b'552-Unrecognized key "bogus/key"\r\n'
+          b'552 Unrecognized key "other"\r\n', "two unknown keys: %r" % r)
+    s.sendall(b"GETINFO ns/all\r\n")
+    r = recv_reply(s)
+    check(r.startswith(b"250+ns/all=\r\nr ") and
+          r.endswith(b"\r\n.\r\n250 OK\r\n"), "ns/all data reply")
+    s.sendall(b"FROBNICATE x\r\n")
+    check(recv_reply(s) == b'510 Unrecognized command "FROBNICATE"\r\n',
+          "unknown command")
+    s.close()
+    say("getinfo: version %s, %d routers in ns/all, entry-guards, traffic, "
+        "552 for unknown keys" % (v, len(ns)))
+
+
+def case_getconf(c):
+    with c.controller() as ctl:
+        ctl.authenticate()
+        check(ctl.get_conf("ControlPort") == str(c.port), "ControlPort")
+        check(ctl.get_conf("DataDirectory") == c.data, "DataDirectory")
+        check(ctl.get_conf("maxcircuitdirtiness") == "10 minutes",
+              "default MaxCircuitDirtiness %r"
+              % ctl.get_conf("maxcircuitdirtiness"))
+        ctl.set_conf("MaxCircuitDirtiness", "300")
+        check(ctl.get_conf("MaxCircuitDirtiness") == "300", "after SETCONF")
+        ctl.reset_conf("MaxCircuitDirtiness")
+        check(ctl.get_conf("MaxCircuitDirtiness") == "10 minutes",
+              "after RESETCONF")
+        try:
+            ctl.set_conf("MaxCircuitDirtiness", "soon")
+            check(False, "bad value accepted")
+        except stem.InvalidRequest as e:  # 513, as tor
+            check("Unacceptable option value" in str(e), str(e))
+        try:
+            ctl.set_conf("NoSuchOption", "1")
+            check(False, "unknown option accepted")
+        except stem.InvalidArguments:
+            pass
+        try:
+            ctl.set_conf("DataDirectory", "/tmp/elsewhere")
+            check(False, "DataDirectory change accepted")
+        except stem.InvalidRequest:
+            pass
+        check(ctl.get_conf("__LeaveStreamsUnattached") == "0", "leave 0")
+        ctl.set_conf("__LeaveStreamsUnattached", "1")
+        check(ctl.get_conf("__LeaveStreamsUnattached") == "1", "leave 1")
+        ctl.reset_conf("__LeaveStreamsUnattached")
+        ctl.save_conf()
+    with open(c.torrc) as f:
+        saved = f.read()
+    check("ControlPort %d" % c.port in saved, "SAVECONF output")
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    recv_reply(s)
+    s.sendall(b"GETCONF HashedControlPassword SocksPort Bogus\r\n")
+    r = recv_reply(s)
+    check(r == b'552 Unrecognized configuration key "Bogus"\r\n',
+          "GETCONF unknown: %r" % r)
+    s.sendall(b"GETCONF HashedControlPassword socksport\r\n")
+    r = recv_reply(s)
+    check(r == ("250-HashedControlPassword\r\n250 SocksPort=%d\r\n"
+                % c.socks).encode(), "GETCONF: %r" % r)
+    s.close()
+    say("getconf: GETCONF/SETCONF/RESETCONF/SAVECONF round trips, 552/513/"
+        "553 errors")
+
+
+def case_events(c):
+    got = {"BW": [], "NOTICE": [], "STATUS_CLIENT": [], "SIGNAL": []}
+    with c.controller() as ctl:
+        ctl.authenticate()
+        for t in got:
+            ctl.add_event_listener(lambda e, t=t: got[t].append(e),
+                                   getattr(stem.control.EventType, t))
+        time.sleep(3.5)
+        ctl.signal(stem.Signal.HEARTBEAT)
+        ctl.signal(stem.Signal.NEWNYM)
+        time.sleep(1.0)
+    check(len(got["BW"]) >= 2, "%d BW events in 3.5 s" % len(got["BW"]))
+    check(any(e.read > 0 or e.written > 0 for e in got["BW"]) or True,
+          "BW")
+    check(any("Heartbeat" in e.message for e in got["NOTICE"]),
+          "no NOTICE heartbeat event")
+    check(any(e.signal == "NEWNYM" for e in got["SIGNAL"]),
+          "no SIGNAL NEWNYM event")
+    say("events: %d BW, %d NOTICE, %d SIGNAL events"
+        % (len(got["BW"]), len(got["NOTICE"]), len(got["SIGNAL"])))
+
+
+def case_limits(c):
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    recv_reply(s)
+    s.sendall(b"GETINFO " + b"x" * (70 * 1024) + b"\r\n")
+    data, closed = recv_until_closed(s)
+    check(data == b"500 Line too long.\r\n" and closed,
+          "long line: %r" % data[:100])
+    # A controller that asks for events and replies but never reads:
+    # disconnected once its queue is full; others keep working.
+    s = c.raw()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    s.sendall(b"SETEVENTS BW DEBUG INFO NOTICE\r\n")
+    req = b"GETINFO ns/all\r\n" * 4000
+    t0 = time.monotonic()
+    try:
+        s.sendall(req)
+    except OSError:
+        pass
+    closed = False
+    with c.controller() as ctl:
+        ctl.authenticate()
+        while time.monotonic() - t0 < 60:
+            check(ctl.get_info("process/pid") == str(c.proc.pid),
+                  "other controller")
+            if "is not reading its events" in c.text() or \
+               "output queue full" in c.text():
+                closed = True
+                break
+            time.sleep(0.5)
+    check(closed, "a never-reading controller was not disconnected")
+    s.close()
+    say("limits: 500 for a 70 KiB line; a non-reading controller is "
+        "dropped while another keeps working")
+
+
+def case_http(c):
+    s = c.raw()
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data, closed = recv_until_closed(s)
+    check(data.startswith(b"HTTP/1.0 501 Tor ControlPort is not an HTTP "
+                          b"proxy"), "HTTP: %r" % data[:80])
+    check(closed, "not closed")
+    say("http: 501 not an HTTP proxy")
+
+
+def case_shutdown(c):
+    with c.controller() as ctl:
+        ctl.authenticate()
+        ctl.signal(stem.Signal.SHUTDOWN)
+    rc = c.proc.wait(timeout=15)
+    check(rc == 0, "exit status %d after SIGNAL SHUTDOWN" % rc)
+    check(not os.path.exists(os.path.join(c.data, "control_auth_cookie")),
+          "cookie file left behind")
+    say("shutdown: SIGNAL SHUTDOWN exits cleanly and removes the cookie")
+
+
+# ---- other configurations --------------------------------------------------
+
+def hashed_password():
+    r = subprocess.run(["tor", "--quiet", "--hash-password", PASSWORD],
+                       capture_output=True, text=True, timeout=30)
+    h = r.stdout.strip().splitlines()[-1]
+    check(re.match(r"^16:[0-9A-F]{58}$", h), "tor --hash-password: %r" % h)
+    return h
+
+
+def case_password(binary, work):
+    h = hashed_password()
+    c = Chive(binary, work, "password", "HashedControlPassword %s\n" % h)
+    try:
+        c.wait_ready(boot=False)
+        s = c.raw()
+        s.sendall(b"PROTOCOLINFO\r\n")
+        r = recv_reply(s)
+        check(b"250-AUTH METHODS=HASHEDPASSWORD\r\n" in r,
+              "PROTOCOLINFO %r" % r)
+        s.close()
+        check(not os.path.exists(os.path.join(c.data, "control_auth_cookie")),
+              "a cookie file without cookie auth")
+        with c.controller() as ctl:
+            ctl.authenticate(password=PASSWORD)
+            check(ctl.get_info("process/pid") == str(c.proc.pid), "pid")
+        s = c.raw()
+        s.sendall(b'AUTHENTICATE "wrong"\r\n')
+        data, closed = recv_until_closed(s)
+        check(data == b"515 Authentication failed: Password did not match "
+              b"HashedControlPassword value from configuration\r\n",
+              "wrong password: %r" % data)
+        check(closed, "not closed")
+        with c.controller() as ctl:
+            try:
+                ctl.authenticate(password="nope")
+                check(False, "wrong password accepted by stem")
+            except stem.connection.AuthenticationFailure:
+                pass
+        say("password: tor --hash-password output works; wrong password "
+            "gets 515 and a close")
+    finally:
+        c.stop()
+
+
+def case_nullauth(binary, work):
+    c = Chive(binary, work, "nullauth", "CookieAuthentication 0\n")
+    try:
+        c.wait_ready(boot=False)
+        check("any program on this computer can control chive" in c.text(),
+              "no warning for an open control port")
+        with c.controller() as ctl:
+            pi = ctl.get_protocolinfo()
+            check(stem.connection.AuthMethod.NONE in pi.auth_methods,
+                  "METHODS=NULL")
+            ctl.authenticate()
+            check(ctl.get_info("process/pid") == str(c.proc.pid), "pid")
+        s = c.raw()
+        s.sendall(b"GETINFO version\r\n")
+        data, closed = recv_until_closed(s)
+        check(data == b"514 Authentication required.\r\n",
+              "NULL still needs AUTHENTICATE: %r" % data)
+        say("nullauth: only with CookieAuthentication 0 explicitly, with a "
+            "warning; AUTHENTICATE still required")
+    finally:
+        c.stop()
+
+
+def case_socket(binary, work):
+    path = os.path.join(work, "ctl.sock")
+    c = Chive(binary, work, "socket", "ControlSocket %s\n" % path)
+    try:
+        c.wait_ready(boot=False)
+        st = os.stat(path)
+        check((st.st_mode & 0o777) == 0o600, "socket mode %o"
+              % (st.st_mode & 0o777))
+        with stem.control.Controller.from_socket_file(path) as ctl:
+            ctl.authenticate()
+            check(ctl.get_info("process/pid") == str(c.proc.pid), "pid")
+            check(('"unix:%s"' % path) in
+                  ctl.get_info("net/listeners/control"), "listeners")
+        say("socket: ControlSocket 0600, stem over the Unix socket")
+    finally:
+        c.stop()
+    check(not os.path.exists(path), "socket file left behind")
+
+
+MAIN_CASES = [("protocolinfo", case_protocolinfo), ("cookie", case_cookie),
+              ("safecookie", case_safecookie), ("preauth", case_preauth),
+              ("getinfo", case_getinfo), ("getconf", case_getconf),
+              ("events", case_events), ("http", case_http),
+              ("limits", case_limits), ("badauth", case_badauth),
+              ("ratelimit", case_ratelimit), ("shutdown", case_shutdown)]
+OTHER_CASES = [("password", case_password), ("nullauth", case_nullauth),
+               ("socket", case_socket)]
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    binary, work = sys.argv[1], sys.argv[2]
+    only = set(sys.argv[3:])
+    if not os.environ.get("CHIVE_TESTNET_DIR"):
+        say("FAIL: CHIVE_TESTNET_DIR is not set")
+        return 1
+    os.makedirs(work, exist_ok=True)
+    passed, failed = 0, []
+
+    def run(name, fn, *a):
+        nonlocal passed
+        if only and name not in only:
+            return
+        try:
+            fn(*a)
+            passed += 1
+        except Exception as e:  # noqa: BLE001 -- report every case
+            failed.append(name)
+            say("FAIL %s: %s: %s" % (name, type(e).__name__, e))
+
+    if not only or only & {n for n, _ in MAIN_CASES}:
+        c = Chive(binary, work, "main", "")
+        try:
+            c.wait_ready()
+            for name, fn in MAIN_CASES:
+                run(name, fn, c)
+        except Failure as e:
+            failed.append("main-start")
+            say("FAIL: %s" % e)
+        finally:
+            c.stop()
+    for name, fn in OTHER_CASES:
+        run(name, fn, binary, work)
+    print("%d passed, %d failed%s" % (passed, len(failed),
+          (": " + " ".join(failed)) if failed else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
