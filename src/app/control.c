@@ -114,10 +114,10 @@ control_conn_send(control_conn_t *cc, const control_outbuf_t *o)
     return;
   if (control_outbuf_append(&cc->out, control_outbuf_data(o),
                             control_outbuf_len(o)) != CHIVE_OK) {
+    control_conn_close(cc, false); /* before the log line (an event) */
     log_info(cc->ctl->c->log, LD_CONTROL,
              "Control connection %llu: output queue full; closing it.",
              (unsigned long long)cc->id);
-    control_conn_close(cc, false);
     return;
   }
   control_conn_kick(cc);

@@ -101,12 +101,13 @@ control_events_send(control_t *ctl, ctl_ev_t e, const char *body, size_t len)
     if (!cc->authenticated || cc->marked || !(cc->event_mask & EVBIT(e)))
       continue;
     if (control_outbuf_len(&cc->out) >= CONTROL_CONN_EVENT_BACKLOG_MAX) {
+      /* Marking only: the connection list is not changed here.  Mark
+       * before logging: the log line is itself an event. */
+      control_conn_close(cc, false);
       log_info(ctl->c->log, LD_CONTROL,
                "Control connection %llu is not reading its events; "
                "closing it.",
                (unsigned long long)cc->id);
-      /* Marking only: the connection list is not changed here. */
-      control_conn_close(cc, false);
       continue;
     }
     control_conn_send(cc, &o);
@@ -170,10 +171,13 @@ hub_cb(const cev_t *ev, void *arg)
   switch (ev->type) {
   case CEV_LOG: {
     /* control-spec §4.1.5: "650 SEVERITY message"; a message with line
-     * breaks would need the multi-line form: keep the first line. */
+     * breaks would need the multi-line form: keep the first line.  Log
+     * lines written while an event is being queued are not events
+     * themselves (no recursion). */
     ctl_ev_t e = log_event_type(ev->severity);
-    if (!wants(ctl, e) || !ev->text)
+    if (!wants(ctl, e) || !ev->text || ctl->in_log_event)
       return;
+    ctl->in_log_event = true;
     size_t len = strcspn(ev->text, "\r\n");
     strbuf_t sb;
     strbuf_init(&sb, CONTROL_EVENT_MAX_LEN);
@@ -181,6 +185,7 @@ hub_cb(const cev_t *ev, void *arg)
         strbuf_add(&sb, ev->text, len) == CHIVE_OK)
       control_events_send(ctl, e, strbuf_str(&sb), strbuf_len(&sb));
     strbuf_clear(&sb);
+    ctl->in_log_event = false;
     return;
   }
   case CEV_STATUS_CLIENT:

@@ -149,6 +149,7 @@ struct control_t {
   uint64_t bw_last_read, bw_last_written;
   bool leave_streams_unattached;
   bool dormant;               /**< SIGNAL DORMANT (until ACTIVE) */
+  bool in_log_event;          /**< queueing a log event (no recursion) */
   uint64_t last_newnym_ms;    /**< NEWNYM rate limit */
 };
 
