@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "app/events.h"
+#include "core/circuit/circuit.h"
 #include "chive/error.h"
 #include "feature/control/control_auth.h"
 #include "feature/control/control_proto.h"
@@ -215,6 +216,18 @@ CHIVE_MUST_CHECK chive_err_t control_config_text(control_t *ctl,
 void control_streams_apply_leave(control_t *ctl);
 void control_streams_newnym(control_t *ctl);
 void control_streams_clear_dns(control_t *ctl);
+
+/* ---- ctlcirc.c -------------------------------------------------------- */
+
+/** EXTENDCIRCUIT 0 with a path: launch a circuit through <b>hops</b>;
+ * *<b>id_out</b> is its CircuitID. */
+CHIVE_MUST_CHECK chive_err_t control_launch_path(control_t *ctl,
+                                                 const circuit_hop_info_t *hops,
+                                                 size_t n_hops,
+                                                 uint32_t *id_out);
+/** EXTENDCIRCUIT 0 without a path: chive picks an exit path. */
+CHIVE_MUST_CHECK chive_err_t control_launch_auto(control_t *ctl,
+                                                 uint32_t *id_out);
 
 /** A GETINFO key answered by another file. */
 typedef chive_err_t (*control_gi_fn)(control_conn_t *cc, const char *q,

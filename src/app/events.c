@@ -75,10 +75,49 @@ cev_emit(cev_hub_t *hub, const cev_t *ev)
       subs[i].fn(ev, subs[i].arg);
 }
 
+/* ---- the core's observer: circuits and channels ----------------------- */
+
+static void
+obs_circ(ocirc_t *oc, circmgr_circ_ev_t what, uint8_t reason, bool remote,
+         void *arg)
+{
+  chive_client_t *c = arg;
+  cev_type_t t =
+      what == CIRCMGR_CIRC_PURPOSE_CHANGED ? CEV_CIRC_MINOR : CEV_CIRC;
+  if (!cev_wanted(&c->events, t))
+    return;
+  cev_t ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = t;
+  ev.circ = oc;
+  ev.status = (int)what;
+  ev.reason = reason;
+  ev.remote = remote;
+  cev_emit(&c->events, &ev);
+}
+
+static void
+obs_chan(channel_t *ch, circmgr_chan_ev_t what, int reason, void *arg)
+{
+  chive_client_t *c = arg;
+  if (!cev_wanted(&c->events, CEV_ORCONN))
+    return;
+  cev_t ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = CEV_ORCONN;
+  ev.chan = ch;
+  ev.status = (int)what;
+  ev.reason = (uint8_t)reason;
+  cev_emit(&c->events, &ev);
+}
+
 chive_err_t
 client_events_init(chive_client_t *c)
 {
-  (void)c; /* the circmgr observer is connected here (issue #7 work) */
+  /* circmgr has one observer slot: the hub fans out to every
+   * subscriber (control port, metrics). */
+  circmgr_observer_t obs = {obs_circ, obs_chan};
+  circmgr_set_observer(c->circmgr, &obs, c);
   return CHIVE_OK;
 }
 
@@ -92,5 +131,6 @@ client_events_start(chive_client_t *c)
 void
 client_events_stop(chive_client_t *c)
 {
-  (void)c;
+  if (c->circmgr)
+    circmgr_set_observer(c->circmgr, NULL, NULL);
 }

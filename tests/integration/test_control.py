@@ -14,6 +14,7 @@ password, badauth, preauth, protocolinfo, getinfo, getconf, events,
 limits, http, signal, nullauth, socket.
 """
 
+import json
 import os
 import re
 import shutil
@@ -466,6 +467,163 @@ def case_http(c):
     say("http: 501 not an HTTP proxy")
 
 
+def network():
+    with open(os.path.join(os.environ["CHIVE_TESTNET_DIR"],
+                           "network.json")) as f:
+        return json.load(f)
+
+
+def curl(c, url, timeout=60):
+    r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
+                        "%{http_code}", "--max-time", str(timeout),
+                        "--socks5-hostname", "127.0.0.1:%d" % c.socks, url],
+                       capture_output=True, text=True, timeout=timeout + 10)
+    return r.stdout.strip()
+
+
+def case_circuits(c):
+    net = network()
+    relays = net["relays"]
+    guard = [r for r in relays if r["role"] != "exit"][0]
+    exit_ = [r for r in relays if r["role"] == "exit"][0]
+    middle = [r for r in relays if r["role"] != "exit"][1]
+    circ_events, orconn = [], []
+    with c.controller() as ctl:
+        ctl.authenticate()
+        ctl.add_event_listener(lambda e: circ_events.append(e),
+                               stem.control.EventType.CIRC)
+        ctl.add_event_listener(lambda e: orconn.append(e),
+                               stem.control.EventType.ORCONN)
+        status = ctl.get_info("circuit-status")
+        check(re.search(r"^\d+ BUILT \$[0-9A-F]{40}~\S+,", status, re.M),
+              "circuit-status has no BUILT circuit: %r" % status)
+        check(len(ctl.get_circuits()) >= 1, "stem get_circuits")
+        oc = ctl.get_info("orconn-status")
+        check(re.search(r"^\$[0-9A-F]{40}~\S+ CONNECTED$", oc, re.M),
+              "orconn-status %r" % oc)
+        path = [guard["fpr"], middle["fpr"], exit_["fpr"]]
+        cid = ctl.new_circuit(path, await_build=True, timeout=30)
+        circ = ctl.get_circuit(cid)
+        got = [fp for fp, _ in circ.path]
+        check(got == path, "built path %s, wanted %s" % (got, path))
+        check(circ.status == "BUILT", "status " + circ.status)
+        mine = [e for e in circ_events if e.id == cid]
+        check([e.status for e in mine][:1] == ["LAUNCHED"] and
+              mine[-1].status == "BUILT", "CIRC events %s"
+              % [e.status for e in mine])
+        check(mine[-1].purpose == "GENERAL" and mine[-1].created,
+              "CIRC BUILT details")
+        # A chosen one-hop circuit, extended by a second EXTENDCIRCUIT.
+        cid2 = ctl.new_circuit([guard["fpr"]], await_build=True, timeout=30)
+        ctl.extend_circuit(cid2, [exit_["fpr"]], await_build=True,
+                           timeout=30)
+        check(len(ctl.get_circuit(cid2).path) == 2, "extended to 2 hops")
+        ctl.close_circuit(cid)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 10 and not any(
+                e.id == cid and e.status == "CLOSED" for e in circ_events):
+            time.sleep(0.1)
+        closed = [e for e in circ_events if e.id == cid and
+                  e.status == "CLOSED"]
+        check(closed and closed[0].reason == "REQUESTED",
+              "CLOSED event with REASON=REQUESTED")
+        try:
+            ctl.close_circuit("999999")
+            check(False, "unknown circuit closed")
+        except stem.InvalidArguments:
+            pass
+        try:
+            ctl.new_circuit(["$" + "0" * 40], await_build=False)
+            check(False, "unknown router accepted")
+        except stem.InvalidRequest as e:  # 552 No such router, as tor
+            check("No such router" in str(e), str(e))
+    say("circuits: circuit-status, orconn-status, EXTENDCIRCUIT %s path "
+        "-> CIRC LAUNCHED..BUILT, extend a built circuit, CLOSECIRCUIT "
+        "-> CLOSED REASON=REQUESTED; %d ORCONN events"
+        % ("guard,middle,exit", len(orconn)))
+
+
+def case_streams(c):
+    net = network()
+    port = net["http"]["port"]
+    events = []
+    with c.controller() as ctl:
+        ctl.authenticate()
+        ctl.add_event_listener(lambda e: events.append(e),
+                               stem.control.EventType.STREAM)
+        code = curl(c, "http://www.chive.test:%d/index.html" % port)
+        check(code == "200", "curl through chive: %r" % code)
+        time.sleep(0.5)
+    sts = [e.status for e in events]
+    check("NEW" in sts and "SENTCONNECT" in sts and "SUCCEEDED" in sts,
+          "STREAM events %s" % sts)
+    new = [e for e in events if e.status == "NEW"][0]
+    check(new.target_address == "www.chive.test" and
+          new.target_port == port, "target %s:%s"
+          % (new.target_address, new.target_port))
+    ok = [e for e in events if e.status == "SUCCEEDED"][0]
+    check(ok.circ_id not in (None, "0"), "SUCCEEDED has no circuit")
+    say("streams: curl via SocksPort -> STREAM %s" % " ".join(sts))
+
+
+def case_attach(c):
+    net = network()
+    port = net["http"]["port"]
+    relays = net["relays"]
+    guard = [r for r in relays if r["role"] != "exit"][0]
+    exit_ = [r for r in relays if r["role"] == "exit"][1]
+    events = []
+    with c.controller() as ctl:
+        ctl.authenticate()
+        cid = ctl.new_circuit([guard["fpr"], exit_["fpr"]],
+                              await_build=True, timeout=30)
+        ctl.set_conf("__LeaveStreamsUnattached", "1")
+
+        def on_stream(e):
+            events.append(e)
+            if e.status == "NEW" and e.purpose == "USER":
+                try:
+                    ctl.attach_stream(e.id, cid)
+                except Exception as x:  # noqa: BLE001
+                    events.append(("attach failed", str(x)))
+        ctl.add_event_listener(on_stream, stem.control.EventType.STREAM)
+        code = curl(c, "http://%s.whoami.chive.test:%d/whoami"
+                    % ("ctl", port))
+        ctl.reset_conf("__LeaveStreamsUnattached")
+    fails = [e for e in events if isinstance(e, tuple)]
+    check(not fails, "ATTACHSTREAM failed: %s" % fails)
+    check(code == "200", "curl with an attached stream: %r" % code)
+    ok = [e for e in events if not isinstance(e, tuple) and
+          e.status == "SUCCEEDED"]
+    check(ok and ok[0].circ_id == cid,
+          "stream succeeded on circuit %s, wanted %s"
+          % (ok[0].circ_id if ok else None, cid))
+    say("attach: __LeaveStreamsUnattached + ATTACHSTREAM to circuit %s "
+        "(exit %s): HTTP 200" % (cid, exit_["nickname"]))
+
+
+def case_newnym(c):
+    net = network()
+    port = net["http"]["port"]
+    with c.controller() as ctl:
+        ctl.authenticate()
+        events = []
+        ctl.add_event_listener(lambda e: events.append(e),
+                               stem.control.EventType.STREAM)
+        check(curl(c, "http://www.chive.test:%d/" % port) == "200", "curl 1")
+        time.sleep(0.3)
+        c1 = {e.circ_id for e in events if e.status == "SUCCEEDED"}
+        ctl.signal(stem.Signal.NEWNYM)
+        events.clear()
+        check(curl(c, "http://www.chive.test:%d/" % port) == "200", "curl 2")
+        time.sleep(0.3)
+        c2 = {e.circ_id for e in events if e.status == "SUCCEEDED"}
+    check(c1 and c2 and not (c1 & c2),
+          "NEWNYM: circuits before %s, after %s" % (c1, c2))
+    say("newnym: streams after NEWNYM use new circuits (%s -> %s)"
+        % (sorted(c1), sorted(c2)))
+
+
 def case_shutdown(c):
     with c.controller() as ctl:
         ctl.authenticate()
@@ -569,7 +727,9 @@ MAIN_CASES = [("protocolinfo", case_protocolinfo), ("cookie", case_cookie),
               ("getinfo", case_getinfo), ("getconf", case_getconf),
               ("events", case_events), ("http", case_http),
               ("limits", case_limits), ("badauth", case_badauth),
-              ("ratelimit", case_ratelimit), ("shutdown", case_shutdown)]
+              ("ratelimit", case_ratelimit), ("circuits", case_circuits),
+              ("streams", case_streams), ("attach", case_attach),
+              ("newnym", case_newnym), ("shutdown", case_shutdown)]
 OTHER_CASES = [("password", case_password), ("nullauth", case_nullauth),
                ("socket", case_socket)]
 
