@@ -1170,21 +1170,23 @@ def main():
         client = Client(a.client, a.binary, work, net)
         say("=== socks.%s.%s" % (a.client, g))
         t0 = time.monotonic()
+        grc = 0
         try:
             client.start()
             t = Suite(client, net)
             GROUPS[g](t)
-            rc |= t.summary()
+            grc = t.summary()
         except Fatal as e:
             say("FAIL socks.%s.%s: %s" % (a.client, g, e))
-            rc = 1
+            grc = 1
         finally:
             problem = client.stop()
             if problem:
                 say("FAIL: " + problem)
-                rc = 1
+                grc = 1
+        rc |= grc
         say("=== socks.%s.%s: %s in %.1f s" % (a.client, g,
-                                               "PASS" if rc == 0 else "FAIL",
+                                               "PASS" if grc == 0 else "FAIL",
                                                time.monotonic() - t0))
     return rc
 
