@@ -165,7 +165,8 @@ gi_events_names(control_conn_t *cc, const char *q, strbuf_t *sb,
   (void)errmsg;
   chive_err_t e = CHIVE_OK;
   for (int i = 0; i < CTL_EV_N && e == CHIVE_OK; i++)
-    e = strbuf_addf(sb, "%s%s", i ? " " : "", control_event_name((ctl_ev_t)i));
+    e = strbuf_addf(sb, "%s%s", i ? " " : "",
+                    control_event_name((ctl_ev_t)i));
   return e;
 }
 
