@@ -355,6 +355,10 @@ static void
 fail_request(app_stream_t *st, uint8_t reason, bool remote,
              app_req_result_t result)
 {
+  log_info(st->sm->c->log, LD_APP,
+           "Stream %" PRIu64 " to %s:%u failed: %s (%s).", st->id,
+           st->orig_host, (unsigned)st->port, end_reason_name(reason),
+           remote ? "from the exit" : "local");
   emit(st, CEV_STREAM_FAILED, reason, remote);
   count_result(st, result);
   if (st->kind != APP_STREAM_CONNECT && st->origin == APP_STREAM_FROM_CONTROL) {
@@ -530,6 +534,14 @@ rs_end(stream_t *rs, stream_end_source_t source, uint8_t reason,
   (void)end;
   st->rs = NULL; /* gone when this returns */
   bool remote = source == STREAM_END_BY_PEER;
+  log_info(st->sm->c->log, LD_APP,
+           "Stream %" PRIu64 ": ended by %s, reason %s, after %" PRIu64
+           " bytes in, %" PRIu64 " out.",
+           st->id,
+           source == STREAM_END_BY_PEER      ? "the exit"
+           : source == STREAM_END_BY_CIRCUIT ? "its circuit"
+                                             : "a protocol error",
+           end_reason_name(reason), st->bytes_read, st->bytes_written);
   if (source == STREAM_END_BY_CIRCUIT)
     reason = END_REASON_DESTROY;
   if (st->state == AS_CONNECTING) {
