@@ -12,6 +12,7 @@
 #include "app/config_int.h"
 #include "app/events.h"
 #include "app/metricsglue.h"
+#include "app/streams.h"
 #include "feature/metrics/metrics_policy.h"
 #include "feature/metrics/metrics_port.h"
 #include "feature/metrics/metrics_server.h"
@@ -29,12 +30,15 @@ typedef struct metricsglue_t {
   bool subscribed; /**< on c->events */
   /** Totals read at scrape time, exposed by counter callbacks. */
   uint64_t bytes_read, bytes_written;
-  /** Streams seen opening minus streams seen closing (CEV_STREAM). */
-  int64_t n_streams_open;
+  uint64_t socks[METRICS_SOCKS_RESULT_N_];
+  uint64_t circs_built;
+  /** circmgr's circs_built when the metrics started: build times are
+   * observed for circuits built after that, each once. */
+  uint64_t circs_built_base;
 } metricsglue_t;
 
 /** Event types the metrics subscribe to. */
-#define METRICSGLUE_EVENT_MASK (1u << CEV_STREAM)
+#define METRICSGLUE_EVENT_MASK ((1u << CEV_STREAM) | (1u << CEV_CIRC))
 
 static uint64_t
 read_u64_cb(void *arg)
@@ -42,33 +46,71 @@ read_u64_cb(void *arg)
   return *(const uint64_t *)arg;
 }
 
-/** CEV_STREAM: count results and open streams (control-spec §4.1.2
- * statuses). */
+/** CEV_STREAM: count how streams ended up (control-spec §4.1.2
+ * statuses).  A stream that is retried on another circuit (DETACHED)
+ * counts once, by its final SUCCEEDED or FAILED. */
 static void
 on_stream_event(metricsglue_t *g, const cev_t *ev)
 {
-  switch ((cev_stream_status_t)ev->status) {
-  case CEV_STREAM_NEW:
-  case CEV_STREAM_NEWRESOLVE:
-    g->n_streams_open++;
-    break;
-  case CEV_STREAM_SUCCEEDED:
+  if (ev->status == (int)CEV_STREAM_SUCCEEDED)
     metrics_counter_inc(g->m.streams[METRICS_STREAM_SUCCEEDED]);
-    break;
-  case CEV_STREAM_FAILED:
+  else if (ev->status == (int)CEV_STREAM_FAILED)
     metrics_counter_inc(
         g->m.streams[metrics_stream_result_from_end(ev->reason, ev->remote)]);
-    break;
-  case CEV_STREAM_CLOSED:
-    if (g->n_streams_open > 0)
-      g->n_streams_open--;
-    break;
-  case CEV_STREAM_REMAP:
-  case CEV_STREAM_SENTCONNECT:
-  case CEV_STREAM_SENTRESOLVE:
-  case CEV_STREAM_DETACHED:
+}
+
+/** The SOCKS result label of an app request result. */
+static metrics_socks_result_t
+socks_result(app_req_result_t r)
+{
+  switch (r) {
+  case APP_REQ_SUCCEEDED:
+    return METRICS_SOCKS_SUCCEEDED;
+  case APP_REQ_BAD_REQUEST:
+  case APP_REQ_UNSUPPORTED:
+    return METRICS_SOCKS_REJECTED;
+  case APP_REQ_FAILED:
+  case APP_REQ_TIMEOUT:
+  case APP_REQ_CLIENT_GONE:
+  case APP_REQ_N_RESULTS:
   default:
-    break;
+    return METRICS_SOCKS_FAILED;
+  }
+}
+
+/** Read the stream module's counters. */
+static void
+refresh_streams(metricsglue_t *g)
+{
+  streams_stats_t ss;
+  streams_get_stats(g->c, &ss);
+  metrics_gauge_set(g->m.streams_open, (int64_t)ss.n_open);
+  memset(g->socks, 0, sizeof(g->socks));
+  for (size_t r = 0; r < APP_REQ_N_RESULTS; r++)
+    g->socks[socks_result((app_req_result_t)r)] +=
+        ss.requests[APP_STREAM_FROM_SOCKS][r];
+}
+
+/** CEV_CIRC (status: circmgr_circ_ev_t, reason/remote as the circmgr
+ * observer gives them): build times and failures. */
+static void
+on_circ_event(metricsglue_t *g, const cev_t *ev)
+{
+  if (ev->status == (int)CIRCMGR_CIRC_BUILT) {
+    /* A circuit extended by a controller is BUILT again; circmgr counts
+     * only its first BUILT (before notifying), so observe while our
+     * count lags circmgr's. */
+    const metrics_histogram_t *h = g->m.circuit_build_seconds;
+    if (!ev->circ || !h || !g->c->circmgr)
+      return;
+    uint64_t built = circmgr_stats(g->c->circmgr)->circs_built;
+    if (g->circs_built_base + h->count < built)
+      metrics_histogram_observe(g->m.circuit_build_seconds,
+                                (double)ocirc_build_time_us(ev->circ) / 1e6);
+  } else if (ev->status == (int)CIRCMGR_CIRC_FAILED) {
+    metrics_counter_inc(
+        g->m.circuits_failed[metrics_circ_fail_from_destroy(ev->reason,
+                                                            ev->remote)]);
   }
 }
 
@@ -80,6 +122,8 @@ on_event(const cev_t *ev, void *arg)
   metricsglue_t *g = arg;
   if (ev->type == CEV_STREAM)
     on_stream_event(g, ev);
+  else if (ev->type == CEV_CIRC)
+    on_circ_event(g, ev);
 }
 
 /** Read the gauges and totals other modules own. */
@@ -113,13 +157,16 @@ refresh(metricsglue_t *g)
                     (int64_t)gc.n_usable_filtered);
 
   if (c->circmgr) {
-    metrics_gauge_set(m->circuits_open,
-                      (int64_t)circmgr_n_circuits(c->circmgr));
-    metrics_gauge_set(
-        m->channels_open,
-        (int64_t)channel_mgr_n_channels(circmgr_channels(c->circmgr)));
+    size_t states[OCIRC_N_STATES];
+    circmgr_count_states(c->circmgr, states);
+    metrics_gauge_set(m->circuits_open, (int64_t)states[OCIRC_STATE_BUILT]);
+    metrics_gauge_set(m->channels_open,
+                      (int64_t)circmgr_n_open_channels(c->circmgr));
+    g->circs_built = circmgr_stats(c->circmgr)->circs_built;
+    g->bytes_read = circmgr_bytes_read(c->circmgr);
+    g->bytes_written = circmgr_bytes_written(c->circmgr);
   }
-  metrics_gauge_set(m->streams_open, g->n_streams_open);
+  refresh_streams(g);
 
   /* MaxMemInQueues 0 means no limit: chive enforces no memory budget
    * then, which the exposition says as +Inf. */
@@ -237,6 +284,13 @@ metricsglue_start(chive_client_t *c)
   metrics_counter_set_callback(g->m.bytes_read, read_u64_cb, &g->bytes_read);
   metrics_counter_set_callback(g->m.bytes_written, read_u64_cb,
                                &g->bytes_written);
+  metrics_counter_set_callback(g->m.circuits_built, read_u64_cb,
+                               &g->circs_built);
+  if (c->circmgr)
+    g->circs_built_base = circmgr_stats(c->circmgr)->circs_built;
+  for (size_t i = 0; i < METRICS_SOCKS_RESULT_N_; i++)
+    metrics_counter_set_callback(g->m.socks_requests[i], read_u64_cb,
+                                 &g->socks[i]);
   if ((err = cev_subscribe(&c->events, on_event, g,
                            METRICSGLUE_EVENT_MASK)) != CHIVE_OK)
     goto fail;

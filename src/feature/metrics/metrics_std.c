@@ -171,17 +171,19 @@ metrics_std_register(metrics_registry_t *reg, int64_t start_time_unix,
                    SOCKS_RESULT_STR, METRICS_SOCKS_RESULT_N_,
                    &m.socks_requests_family, socks));
   TRY(metrics_counter_new(reg, "chive_bytes_read_total",
-                          "Bytes read from relays (TLS payload).",
+                          "Bytes read from relays on every channel (TLS "
+                          "records as they crossed the socket).",
                           &m.bytes_read));
   TRY(metrics_counter_new(reg, "chive_bytes_written_total",
-                          "Bytes written to relays (TLS payload).",
+                          "Bytes written to relays on every channel (TLS "
+                          "records as they crossed the socket).",
                           &m.bytes_written));
   TRY(metrics_gauge_new(reg, "chive_bootstrap_percent",
                         "Bootstrap progress, 0 to 100 (tor's phases).",
                         &m.bootstrap_percent));
   TRY(metrics_gauge_new(reg, "chive_consensus_age_seconds",
                         "Seconds since the valid-after time of the "
-                        "consensus in use.",
+                        "consensus in use; NaN while there is none.",
                         &m.consensus_age_seconds));
   TRY(reg_labelled(reg, METRICS_TYPE_GAUGE, "chive_guards",
                    "Entry guards by state (guard-spec): sampled, "
@@ -192,7 +194,8 @@ metrics_std_register(metrics_registry_t *reg, int64_t start_time_unix,
                            "Bytes allocated through the chive allocator.",
                            mem_in_use_cb, NULL, &m.memory_bytes));
   TRY(metrics_gauge_new(reg, "chive_memory_budget_bytes",
-                        "The configured memory budget, in bytes.",
+                        "The configured memory budget (MaxMemInQueues), in "
+                        "bytes; +Inf when unlimited.",
                         &m.memory_budget_bytes));
   TRY(metrics_gauge_new(reg, "chive_process_start_time_seconds",
                         "Start time of the client since the Unix epoch, in "

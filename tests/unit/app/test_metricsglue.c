@@ -22,7 +22,9 @@
 #include "app/events.h"
 #include "app/metricsglue.h"
 #include "chive/chive.h"
+#include "core/proto/circ_cells.h"
 #include "core/proto/relay_msg.h"
+#include "feature/metrics/metrics_std.h"
 #include "lib/malloc/malloc.h"
 #include "lib/metrics/metrics.h"
 #include "lib/text/strbuf.h"
@@ -209,7 +211,10 @@ test_exposition(void)
   T_EQ_INT(sample(text, "chive_streams_total{result=\"refused\"}"), 1);
   T_EQ_INT(sample(text, "chive_streams_total{result=\"timeout\"}"), 1);
   T_EQ_INT(sample(text, "chive_streams_total{result=\"failed\"}"), 0);
-  T_EQ_INT(sample(text, "chive_streams_open"), 1);
+  /* Read from the stream module, which is not running here. */
+  T_EQ_INT(sample(text, "chive_streams_open"), 0);
+  T_EQ_INT(sample(text, "chive_socks_requests_total{result=\"succeeded\"}"),
+           0);
   T_EQ_INT(sample(text, "chive_bootstrap_percent"), 0);
   /* No consensus yet: unknown. */
   T_EQ_INT(sample(text, "chive_consensus_age_seconds"), -1);
@@ -238,6 +243,83 @@ test_exposition(void)
 done:
   chive_free(text);
   teardown(&f);
+}
+
+static void
+emit_circ(chive_client_t *c, circmgr_circ_ev_t st, uint8_t reason,
+          bool remote)
+{
+  cev_t ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = CEV_CIRC;
+  ev.status = (int)st;
+  ev.reason = reason;
+  ev.remote = remote;
+  cev_emit(&c->events, &ev);
+}
+
+/* CEV_CIRC FAILED events count by reason; other circuit events do not
+ * count as failures. */
+static void
+test_circ_events(void)
+{
+  fixture_t f;
+  char *text = NULL;
+  static const char *const kv[] = {"MetricsPort", "auto"};
+  T_ASSERT(setup(&f, kv, 2));
+  T_OK(metricsglue_start(f.c));
+  emit_circ(f.c, CIRCMGR_CIRC_LAUNCHED, 0, false);
+  emit_circ(f.c, CIRCMGR_CIRC_EXTENDED, 0, false);
+  emit_circ(f.c, CIRCMGR_CIRC_BUILT, 0, false); /* no circuit: ignored */
+  emit_circ(f.c, CIRCMGR_CIRC_CLOSED, DESTROY_REASON_FINISHED, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_TIMEOUT, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_TIMEOUT, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_TIMEOUT, true);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_CHANNEL_CLOSED, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_CONNECTFAILED, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_PROTOCOL, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_RESOURCELIMIT, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_REQUESTED, false);
+  emit_circ(f.c, CIRCMGR_CIRC_FAILED, 200, false);
+  text = render(f.c);
+  T_ASSERT(text);
+#define FAILED(r) sample(text, "chive_circuits_failed_total{reason=\"" r "\"}")
+  T_EQ_INT(FAILED("timeout"), 2);
+  T_EQ_INT(FAILED("destroyed"), 1);
+  T_EQ_INT(FAILED("channel"), 2);
+  T_EQ_INT(FAILED("protocol"), 1);
+  T_EQ_INT(FAILED("resource"), 1);
+  T_EQ_INT(FAILED("other"), 2);
+  T_EQ_INT(FAILED("no_path"), 0);
+#undef FAILED
+  T_EQ_INT(sample(text, "chive_circuit_build_seconds_count"), 0);
+  T_EQ_INT(sample(text, "chive_circuits_built_total"), 0);
+done:
+  chive_free(text);
+  teardown(&f);
+}
+
+static void
+test_classify(void)
+{
+  T_EQ_INT(metrics_circ_fail_from_destroy(DESTROY_REASON_TIMEOUT, false),
+           METRICS_CIRC_FAIL_TIMEOUT);
+  T_EQ_INT(metrics_circ_fail_from_destroy(DESTROY_REASON_OR_IDENTITY, false),
+           METRICS_CIRC_FAIL_CHANNEL);
+  T_EQ_INT(metrics_circ_fail_from_destroy(DESTROY_REASON_PROTOCOL, true),
+           METRICS_CIRC_FAIL_DESTROYED);
+  T_EQ_INT(metrics_circ_fail_from_destroy(DESTROY_REASON_NONE, false),
+           METRICS_CIRC_FAIL_OTHER);
+  T_EQ_INT(metrics_stream_result_from_end(END_REASON_TIMEOUT, true),
+           METRICS_STREAM_TIMEOUT);
+  T_EQ_INT(metrics_stream_result_from_end(END_REASON_TIMEOUT, false),
+           METRICS_STREAM_TIMEOUT);
+  T_EQ_INT(metrics_stream_result_from_end(END_REASON_CONNECTREFUSED, true),
+           METRICS_STREAM_REFUSED);
+  T_EQ_INT(metrics_stream_result_from_end(END_REASON_NOROUTE, false),
+           METRICS_STREAM_FAILED);
+done:
+  return;
 }
 
 static void
@@ -422,7 +504,8 @@ done:
 
 static const t_case cases[] = {
     T_CASE(test_off_by_default), T_CASE(test_bad_config),
-    T_CASE(test_exposition),     T_CASE(test_memory_budget),
+    T_CASE(test_exposition),     T_CASE(test_circ_events),
+    T_CASE(test_classify),       T_CASE(test_memory_budget),
     T_CASE(test_http),           T_CASE(test_policy),
     T_CASE(test_oom),            T_END,
 };
