@@ -31,6 +31,10 @@ foreach(_g ${_socks_groups} exitkill)
             --work ${CMAKE_BINARY_DIR}/socks-ctor ${_g}
     TIMEOUT ${_socks_timeout_${_g}}
     LABELS ${_labels})
+  # heavy (50 MiB, 1,000 streams, 60 s stalls): one at a time; a -j2 run
+  # with ctor and chive groups side by side once left the test HTTP
+  # server unresponsive (under investigation, see the tests5 report)
+  set_tests_properties(socks.ctor.${_g} PROPERTIES RUN_SERIAL TRUE)
   if(TARGET chive_daemon)
     chive_add_testnet_test(NAME socks.chive.${_g}
       COMMAND ${CHIVE_TESTNET_PYTHON} ${_socks_py} --client chive
@@ -38,5 +42,6 @@ foreach(_g ${_socks_groups} exitkill)
               --work ${CMAKE_BINARY_DIR}/socks-chive ${_g}
       TIMEOUT ${_socks_timeout_${_g}}
       LABELS ${_labels})
+    set_tests_properties(socks.chive.${_g} PROPERTIES RUN_SERIAL TRUE)
   endif()
 endforeach()
