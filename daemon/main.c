@@ -6,10 +6,11 @@
  *
  * Options are tor's names (SocksPort, DataDirectory, DirAuthority, Log,
  * ...).  The config file is read first, then command-line options, which
- * replace single-valued options and append to repeating ones (use
- * "+Option" and "/Option" as tor does to append / clear explicitly).
+ * replace what the file says for that option, as tor's do (several
+ * "--Option" of one name on the command line accumulate; "++Option"
+ * appends to the file's values and "--/Option" clears them).
  **/
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <errno.h>
 #include <event2/event.h>
@@ -17,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <limits.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +30,8 @@
 #define TORRC_MAX_LEN (1u << 20)
 /** Most log destinations. */
 #define MAX_LOG_SINKS 8
+/** Most distinct options on the command line. */
+#define MAX_CMDLINE_OPTIONS 128
 
 typedef struct log_sink_t {
   FILE *f;
@@ -44,6 +49,7 @@ typedef struct daemon_t {
   struct event_base *base;
   log_sink_t sinks[MAX_LOG_SINKS];
   int n_sinks;
+  const char *pidfile; /**< written at start, removed at exit */
 } daemon_t;
 
 static void
@@ -216,6 +222,20 @@ load_config(daemon_t *d)
       goto fail;
     }
   }
+  /* Names already replaced by an earlier command-line option. */
+  const char *replaced[MAX_CMDLINE_OPTIONS];
+  int n_replaced = 0;
+  if (d->torrc_path) {
+    char *abs = realpath(d->torrc_path, NULL);
+    chive_err_t e = chive_config_set(cfg, "__ConfigFile",
+                                     abs ? abs : d->torrc_path, err,
+                                     sizeof(err));
+    free(abs); /* check_banned: allow */
+    if (e != CHIVE_OK) {
+      fprintf(stderr, "chive: %s\n", err);
+      goto fail;
+    }
+  }
   for (int i = 1; i < d->argc; i++) {
     const char *a = d->argv[i];
     if (!strcmp(a, "-f")) {
@@ -227,6 +247,23 @@ load_config(daemon_t *d)
     const char *name = a;
     while (*name == '-')
       name++;
+    if (name[0] != '/' && name[0] != '+' && i + 1 < d->argc) {
+      /* The first "--Option" replaces the file's values. */
+      int seen = 0;
+      for (int k = 0; k < n_replaced; k++)
+        if (!strcasecmp(replaced[k], name))
+          seen = 1;
+      if (!seen) {
+        if (n_replaced >= MAX_CMDLINE_OPTIONS) {
+          fprintf(stderr, "chive: too many command-line options\n");
+          goto fail;
+        }
+        replaced[n_replaced++] = name;
+        /* An unknown name is reported by chive_config_set() below. */
+        if (chive_config_reset(cfg, name) != CHIVE_OK)
+          replaced[n_replaced - 1] = "";
+      }
+    }
     if (i + 1 >= d->argc) {
       fprintf(stderr, "chive: option %s needs a value\n", a);
       goto fail;
@@ -279,6 +316,56 @@ setup_logs(daemon_t *d, chive_config_t *cfg)
   return 0;
 }
 
+/** Apply <b>cfg</b> (owned) to the running client, or keep the old one. */
+static void
+reload(daemon_t *d, chive_config_t *cfg)
+{
+  char err[512] = "";
+  if (setup_logs(d, cfg) != 0) {
+    chive_config_free(cfg);
+    (void)setup_logs(d, d->cfg);
+    return;
+  }
+  chive_err_t e = chive_client_reconfigure(d->client, cfg, err, sizeof(err));
+  if (e != CHIVE_OK) {
+    char msg[640];
+    snprintf(msg, sizeof(msg),
+             "Reloading config failed: %s; keeping the old configuration.",
+             err[0] ? err : "error");
+    on_log(CHIVE_LOG_WARN, "general", msg, d);
+    if (e == CHIVE_ERR_INVAL) {
+      chive_config_free(cfg);
+      (void)setup_logs(d, d->cfg);
+      return;
+    }
+  }
+  chive_config_free(d->cfg);
+  d->cfg = cfg;
+}
+
+static void
+shutdown_now(daemon_t *d, const char *why)
+{
+  on_log(CHIVE_LOG_NOTICE, "general", why, d);
+  chive_client_stop(d->client);
+  event_base_loopexit(d->base, NULL);
+}
+
+/** SIGNAL from a controller (control-spec §3.7). */
+static void
+on_control_signal(chive_client_t *client, const char *sig, void *arg)
+{
+  daemon_t *d = arg;
+  (void)client;
+  if (!strcmp(sig, "RELOAD")) {
+    chive_config_t *cfg = load_config(d);
+    if (cfg)
+      reload(d, cfg);
+  } else if (!strcmp(sig, "SHUTDOWN") || !strcmp(sig, "HALT")) {
+    shutdown_now(d, "Controller asked us to exit: exiting cleanly.");
+  }
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -293,23 +380,11 @@ on_signal(evutil_socket_t sig, short what, void *arg)
              "Reloading config failed; keeping the old configuration.", d);
       return;
     }
-    /* Applying a new config to a running client (ports, authorities)
-     * needs chive_client_reconfigure(), which the daemon issue adds.
-     * Until then only the logging configuration is reloaded. */
-    if (setup_logs(d, cfg) == 0) {
-      chive_config_free(d->cfg);
-      d->cfg = cfg;
-    } else {
-      chive_config_free(cfg);
-    }
+    reload(d, cfg);
     return;
   }
-  on_log(CHIVE_LOG_NOTICE, "general",
-         sig == SIGINT ? "Interrupt: exiting cleanly."
-                       : "Catching signal TERM, exiting cleanly.",
-         d);
-  chive_client_stop(d->client);
-  event_base_loopexit(d->base, NULL);
+  shutdown_now(d, sig == SIGINT ? "Interrupt: exiting cleanly."
+                                 : "Catching signal TERM, exiting cleanly.");
 }
 
 int
@@ -379,6 +454,17 @@ main(int argc, char **argv)
     }
   }
   signal(SIGPIPE, SIG_IGN);
+  chive_client_set_signal_cb(d.client, on_control_signal, &d);
+  const char *pidfile = chive_config_get(d.cfg, "PidFile", 0);
+  if (pidfile) {
+    FILE *pf = fopen(pidfile, "w");
+    if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
+      fprintf(stderr, "chive: cannot write PidFile %s: %s\n", pidfile,
+              strerror(errno));
+      goto done;
+    }
+    d.pidfile = pidfile;
+  }
   if (chive_client_start(d.client) != CHIVE_OK) {
     fprintf(stderr, "chive: cannot start the client\n");
     goto done;
@@ -390,6 +476,8 @@ done:
     if (sigs[i])
       event_free(sigs[i]);
   chive_client_free(d.client);
+  if (d.pidfile)
+    (void)unlink(d.pidfile);
   if (d.base)
     event_base_free(d.base);
   chive_config_free(d.cfg);

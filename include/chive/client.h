@@ -48,6 +48,28 @@ CHIVE_API CHIVE_MUST_CHECK chive_err_t chive_client_start(
 /** Return the last bootstrap percentage reached (0..100). */
 CHIVE_API int chive_client_bootstrap_percent(const chive_client_t *client);
 
+/** Apply a new configuration to a running client (what tor does on
+ * SIGHUP): logging, listeners (new ones opened, removed ones closed,
+ * existing connections kept), MaxCircuitDirtiness, SocksTimeout, ....
+ * Options that cannot change while running (DataDirectory, DirAuthority,
+ * FallbackDir, TestingTorNetwork) must be unchanged: otherwise nothing
+ * is applied, CHIVE_ERR_INVAL is returned and <b>err</b> says which.
+ * <b>cfg</b> is copied. */
+CHIVE_API CHIVE_MUST_CHECK chive_err_t chive_client_reconfigure(
+    chive_client_t *client, const chive_config_t *cfg, char *err,
+    size_t err_len);
+
+/** A controller asked for a signal the embedder acts on (control-spec
+ * §3.7 SIGNAL): "RELOAD" (re-read the configuration), "SHUTDOWN" or
+ * "HALT" (exit; the client is not stopped by chive itself). */
+typedef void (*chive_signal_cb)(chive_client_t *client, const char *signal,
+                                void *arg);
+
+/** Receive controller signals with <b>cb</b> (NULL: they are refused
+ * with an error to the controller). */
+CHIVE_API void chive_client_set_signal_cb(chive_client_t *client,
+                                          chive_signal_cb cb, void *arg);
+
 /** Close every connection and stop the client's timers; the client can
  * then be freed.  The event loop keeps running for the caller. */
 CHIVE_API void chive_client_stop(chive_client_t *client);

@@ -207,6 +207,92 @@ fail:
 }
 
 void
+chive_client_set_signal_cb(chive_client_t *c, chive_signal_cb cb, void *arg)
+{
+  if (!c)
+    return;
+  c->signal_cb = cb;
+  c->signal_arg = arg;
+}
+
+static void
+signal_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+  chive_client_t *c = arg;
+  (void)fd;
+  (void)what;
+  char name[sizeof(c->pending_signal)];
+  memcpy(name, c->pending_signal, sizeof(name));
+  c->pending_signal[0] = '\0';
+  if (c->signal_cb && name[0])
+    c->signal_cb(c, name, c->signal_arg);
+}
+
+bool
+client_deliver_signal(chive_client_t *c, const char *name)
+{
+  if (!c->signal_cb || !c->signal_event ||
+      strlen(name) >= sizeof(c->pending_signal))
+    return false;
+  memcpy(c->pending_signal, name, strlen(name) + 1);
+  event_active(c->signal_event, EV_TIMEOUT, 0);
+  return true;
+}
+
+/** Options that cannot change while the client runs. */
+static const config_opt_t fixed_opts[] = {
+    OPT_DATA_DIRECTORY,  OPT_DIR_AUTHORITY,       OPT_FALLBACK_DIR,
+    OPT_TESTING_TOR_NETWORK, OPT_USE_DEFAULT_FALLBACK_DIRS,
+};
+
+chive_err_t
+chive_client_reconfigure(chive_client_t *c, const chive_config_t *cfg,
+                         char *err, size_t err_len)
+{
+  if (!c || !cfg)
+    return CHIVE_ERR_INVAL;
+  for (size_t i = 0; i < CHIVE_ARRAY_LEN(fixed_opts); i++) {
+    config_opt_t o = fixed_opts[i];
+    size_t n = config_n_values(c->cfg, o);
+    bool same = n == config_n_values(cfg, o);
+    for (size_t k = 0; same && k < n; k++)
+      same = !strcmp(config_value(c->cfg, o, k), config_value(cfg, o, k));
+    const char *a = config_get_str(c->cfg, o), *b = config_get_str(cfg, o);
+    if (n == 0 && same)
+      same = (!a && !b) || (a && b && !strcmp(a, b));
+    if (!same) {
+      errf(err, err_len, "While chive is running, changing %s is not "
+           "allowed", config_option_name(o));
+      return CHIVE_ERR_INVAL;
+    }
+  }
+  chive_config_t *copy = chive_config_dup(cfg);
+  if (!copy)
+    return CHIVE_ERR_NOMEM;
+  chive_config_t *old = c->cfg;
+  c->cfg = copy;
+  chive_log_cb cb;
+  void *arg;
+  chive_log_severity_t max;
+  config_get_log_cb(copy, &cb, &arg, &max);
+  c->user_log_cb = cb;
+  c->user_log_arg = arg;
+  c->user_log_max = max;
+  client_log_update(c);
+  chive_err_t e = CHIVE_OK;
+  if (c->started && !c->stopped) {
+    pool_reconfigure(c);
+    e = streams_reconfigure(c, copy);
+    if (e != CHIVE_OK)
+      errf(err, err_len, "Some listeners could not be opened: %s",
+           chive_err_str(e));
+  }
+  chive_config_free(old);
+  log_notice(c->log, LD_CONFIG, "Configuration reloaded.");
+  return e;
+}
+
+void
 chive_client_set_bootstrap_cb(chive_client_t *c, chive_bootstrap_cb cb,
                               void *arg)
 {
@@ -262,8 +348,6 @@ note_unimplemented(chive_client_t *c)
     config_opt_t opt;
     const char *what;
   } pending[] = {
-      {OPT_CONTROL_PORT, "ControlPort"},
-      {OPT_CONTROL_SOCKET, "ControlSocket"},
       {OPT_METRICS_PORT, "MetricsPort"},
       {OPT_HIDDEN_SERVICE_DIR, "HiddenServiceDir"},
   };
@@ -283,7 +367,8 @@ chive_client_start(chive_client_t *c)
   if (!c || c->started)
     return CHIVE_ERR_INVAL;
   c->boot_event = event_new(c->base, -1, 0, boot_event_cb, c);
-  if (!c->boot_event)
+  c->signal_event = event_new(c->base, -1, 0, signal_event_cb, c);
+  if (!c->boot_event || !c->signal_event)
     return CHIVE_ERR_NOMEM;
   client_bootstrap_reached(c, BOOT_STARTING);
   note_unimplemented(c);
@@ -341,6 +426,10 @@ chive_client_stop(chive_client_t *c)
   if (c->boot_event) {
     event_free(c->boot_event);
     c->boot_event = NULL;
+  }
+  if (c->signal_event) {
+    event_free(c->signal_event);
+    c->signal_event = NULL;
   }
 }
 

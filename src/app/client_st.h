@@ -42,6 +42,10 @@ struct chive_client_t {
   logger_t *log;             /**< owned */
   chive_bootstrap_cb boot_cb;
   void *boot_arg;
+  chive_signal_cb signal_cb;  /**< embedder's SIGNAL handler */
+  void *signal_arg;
+  char pending_signal[16];    /**< delivered from signal_event */
+  struct event *signal_event;
   bootstrap_phase_t boot_phase;
   struct event *boot_event;  /**< deferred bootstrap callback */
   bool started;
@@ -90,6 +94,11 @@ struct chive_client_t {
  * first time each phase is reached (phases only move forward) and
  * schedule the embedder's callback. */
 void client_bootstrap_reached(chive_client_t *c, bootstrap_phase_t p);
+
+/** A controller sent SIGNAL <b>name</b> ("RELOAD", "SHUTDOWN",
+ * "HALT"): hand it to the embedder's callback from the loop.  Returns
+ * false if the embedder installed no handler. */
+bool client_deliver_signal(chive_client_t *c, const char *name);
 
 /** Recompute the logger's threshold from the embedder's and the control
  * port's (ctl_log_max). */

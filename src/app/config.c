@@ -88,6 +88,18 @@ static const opt_def_t opt_defs[OPT_N_OPTIONS] = {
                                  0},
     [OPT_PATHS_NEEDED_TO_BUILD_CIRCUITS] = {"PathsNeededToBuildCircuits",
                                             T_DOUBLE, false, "-1", -1, 1},
+    [OPT_COOKIE_AUTH_FILE] = {"CookieAuthFile", T_PATH, false, NULL, 0, 0},
+    [OPT_COOKIE_AUTH_FILE_GROUP_READABLE] = {"CookieAuthFileGroupReadable",
+                                             T_BOOL, false, "0", 0, 1},
+    [OPT_CONTROL_PORT_WRITE_TO_FILE] = {"ControlPortWriteToFile", T_PATH,
+                                        false, NULL, 0, 0},
+    /* Hidden options (tor's "__" prefix): set by controllers and by the
+     * daemon, not meant for torrc files. */
+    [OPT_OWNING_CONTROLLER_PROCESS] = {"__OwningControllerProcess", T_INT,
+                                       false, NULL, 1, 0x7fffffff},
+    [OPT_CONFIG_FILE] = {"__ConfigFile", T_PATH, false, NULL, 0, 0},
+    [OPT_SOCKS_TIMEOUT] = {"SocksTimeout", T_INTERVAL, false, "2 minutes",
+                           1, 86400},
 };
 
 typedef struct opt_val_t {
@@ -341,6 +353,12 @@ chive_config_set(chive_config_t *cfg, const char *name, const char *value,
   v->n = keep + 1;
   v->set = true;
   return CHIVE_OK;
+}
+
+const char *
+config_option_name(config_opt_t opt)
+{
+  return opt < OPT_N_OPTIONS ? opt_defs[opt].name : "?";
 }
 
 chive_err_t

@@ -48,8 +48,17 @@ typedef enum config_opt_t {
   OPT_HIDDEN_SERVICE_DIR,
   OPT_HIDDEN_SERVICE_PORT,
   OPT_PATHS_NEEDED_TO_BUILD_CIRCUITS,
+  OPT_COOKIE_AUTH_FILE,
+  OPT_COOKIE_AUTH_FILE_GROUP_READABLE,
+  OPT_CONTROL_PORT_WRITE_TO_FILE,
+  OPT_OWNING_CONTROLLER_PROCESS,
+  OPT_CONFIG_FILE,
+  OPT_SOCKS_TIMEOUT,
   OPT_N_OPTIONS
 } config_opt_t;
+
+/** The name of option <b>opt</b> ("SocksPort"). */
+const char *config_option_name(config_opt_t opt);
 
 /** Return option <b>opt</b>'s only (or last) value, or its default; NULL
  * if it has neither.  Borrowed. */

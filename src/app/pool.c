@@ -272,3 +272,15 @@ pool_launch_for_stream(chive_client_t *c, uint16_t port, const uint8_t *iso,
     return CIRCPOOL_NEED_LIMITED;
   return need;
 }
+
+void
+pool_reconfigure(chive_client_t *c)
+{
+  if (!c->pool)
+    return;
+  circpool_strategy_t s = *circpool_strategy(c->pool);
+  s.dirtiness_s = (uint32_t)config_get_interval_s(c->cfg,
+                                                  OPT_MAX_CIRCUIT_DIRTINESS);
+  if (circpool_set_strategy(c->pool, &s) != CHIVE_OK)
+    log_warn(c->log, LD_CONFIG, "Cannot apply the new circuit settings.");
+}

@@ -11,6 +11,8 @@
 
 /** Create the pool and its periodic timer. */
 CHIVE_MUST_CHECK chive_err_t pool_start(chive_client_t *c);
+/** Apply the client's (new) configuration to the pool policy. */
+void pool_reconfigure(chive_client_t *c);
 /** Close every pooled circuit and free the pool. */
 void pool_stop(chive_client_t *c);
 /** Run the pool's policy now (launch/close what it says). */

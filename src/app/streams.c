@@ -42,6 +42,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <inttypes.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -65,6 +66,8 @@
 
 /** Most listeners (SocksPort + HTTPTunnelPort lines). */
 #define STREAMS_MAX_LISTENERS 16
+/** listen(2) backlog of the proxy listeners. */
+#define STREAMS_LISTEN_BACKLOG 4096
 /** Most application connections at once; more are refused at accept. */
 #define STREAMS_MAX_CONNS 8192
 /** Stop reading from the application when this much waits to be sent
@@ -76,14 +79,13 @@
 #define APP_OUT_LOW (64 * 1024)
 /** Time for a complete SOCKS / CONNECT request, ms (socks_proto.h). */
 #define STREAM_HANDSHAKE_TIMEOUT_MS SOCKS_HANDSHAKE_TIMEOUT_MSEC
-/** Time a request may wait for a circuit: tor's SocksTimeout, ms. */
-#define STREAM_CIRC_TIMEOUT_MS (120 * 1000)
 /** Time for CONNECTED / RESOLVED after the first BEGIN, then after later
  * ones (tor's CircuitStreamTimeout rule: 10 s, then 15 s), ms. */
 #define STREAM_BEGIN_TIMEOUT_FIRST_MS (10 * 1000)
 #define STREAM_BEGIN_TIMEOUT_LATER_MS (15 * 1000)
-/** Attempts (circuits tried) per request. */
-#define STREAM_MAX_ATTEMPTS 4
+/** Attempts (circuits tried) per request (tor: MAX_RESOLVE_FAILURES,
+ * 3). */
+#define STREAM_MAX_ATTEMPTS 3
 /** Time to flush the last bytes to the application before closing, ms. */
 #define STREAM_FLUSH_TIMEOUT_MS (30 * 1000)
 /** Most bytes sent as optimistic data before CONNECTED (tor-spec §6.2). */
@@ -115,6 +117,8 @@ typedef struct listener_t {
   portconf_t conf;
   uint32_t group;             /**< session group (isolation) */
   char addr[NET_ADDRPORT_STR_LEN];
+  char line[PORTCONF_MAX_LEN + 1]; /**< the configuration line */
+  bool keep;                  /**< reconfiguration: still configured */
 } listener_t;
 
 /** A MAPADDRESS entry. */
@@ -136,6 +140,8 @@ typedef struct streams_t {
   addrmap_ent_t *maps;  /**< STREAMS_MAX_MAPS entries, n_maps used */
   size_t n_maps;
   streams_stats_t stats;
+  uint64_t circ_timeout_ms; /**< SocksTimeout */
+  uint32_t next_group;      /**< automatic session groups */
   ratelim_t rl_refuse;
   ratelim_t rl_onion;
 } streams_t;
@@ -150,7 +156,9 @@ struct app_stream_t {
   app_stream_origin_t origin;
   int status;                 /**< last cev_stream_status_t emitted */
   struct bufferevent *bev;    /**< NULL for controller RESOLVEs */
-  const listener_t *lst;      /**< NULL for controller RESOLVEs */
+  bool from_listener;         /**< false for controller RESOLVEs */
+  portconf_t lconf;           /**< the listener's settings at accept */
+  uint32_t lgroup;            /**< the listener's session group */
   socks_t *socks;             /**< during the SOCKS handshake */
   uint8_t socks_version;      /**< 4 or 5 once the request is read */
   char host[SOCKS_MAX_HOSTNAME_LEN + 1]; /**< target (after MAPADDRESS) */
@@ -171,6 +179,7 @@ struct app_stream_t {
   bool recv_blocked;
   bool app_eof;               /**< the application closed its side */
   bool app_gone;              /**< the socket failed: discard output */
+  bool reset;                 /**< close with RST (abortive close) */
   bool counted;               /**< a request result was counted */
   bool resolve_reverse;
   uint64_t deadline_ms;       /**< of the current state, 0 = none */
@@ -245,6 +254,13 @@ static void
 as_free(void *obj)
 {
   app_stream_t *st = obj;
+  if (st->bev && st->reset) {
+    /* SO_LINGER 0: close() sends RST. */
+    struct linger lg = {1, 0};
+    evutil_socket_t fd = bufferevent_getfd(st->bev);
+    if (fd >= 0)
+      (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  }
   if (st->bev)
     bufferevent_free(st->bev);
   if (st->socks) {
@@ -442,18 +458,27 @@ pump_to_tor(app_stream_t *st)
 
 static void attach_or_wait(app_stream_t *st);
 
-/** May this END (before CONNECTED) be retried elsewhere? */
+/** May this END (before CONNECTED) be retried elsewhere?  tor's rules
+ * (connection_ap_process_end_not_open): EXITPOLICY, HIBERNATING and
+ * RESOURCELIMIT go to another exit; RESOLVEFAILED, TIMEOUT, MISC and
+ * NOROUTE are retried too, and the circuit they happened on takes no
+ * new streams (*<b>retire</b>); a circuit that died (DESTROY) is gone
+ * anyway. */
 static bool
-end_is_retriable(uint8_t reason)
+end_is_retriable(uint8_t reason, bool *retire)
 {
+  *retire = false;
   switch (reason) {
   case END_REASON_EXITPOLICY:
-  case END_REASON_RESOLVEFAILED:
   case END_REASON_RESOURCELIMIT:
   case END_REASON_HIBERNATING:
-  case END_REASON_MISC:
   case END_REASON_DESTROY:
+    return true;
+  case END_REASON_RESOLVEFAILED:
+  case END_REASON_MISC:
   case END_REASON_TIMEOUT:
+  case END_REASON_NOROUTE:
+    *retire = true;
     return true;
   default:
     return false;
@@ -464,9 +489,13 @@ end_is_retriable(uint8_t reason)
 static void
 retry_or_fail(app_stream_t *st, uint8_t reason, bool remote)
 {
+  bool retire = false;
+  bool retriable = end_is_retriable(reason, &retire);
   if (st->oc && st->n_excluded < STREAM_MAX_EXCLUDED)
     st->excluded[st->n_excluded++] = st->oc;
-  if (st->attempts >= STREAM_MAX_ATTEMPTS || !end_is_retriable(reason)) {
+  if (st->oc && retire)
+    pool_retire_circ(st->sm->c, st->oc);
+  if (st->attempts >= STREAM_MAX_ATTEMPTS || !retriable) {
     st->rs = NULL; /* gone or closed by the caller */
     fail_request(st, reason, remote,
                  reason == END_REASON_TIMEOUT ? APP_REQ_TIMEOUT
@@ -553,8 +582,9 @@ rs_end(stream_t *rs, stream_end_source_t source, uint8_t reason,
     if (reason != END_REASON_DONE && st->bev && !st->app_gone &&
         source != STREAM_END_BY_PEER) {
       /* The circuit died mid-stream: reset the application's
-       * connection so it sees an error, not a clean end of data. */
+       * connection (RST) so it sees an error, not a clean end of data. */
       st->app_gone = true;
+      st->reset = true;
     }
     as_flush_and_close(st);
   }
@@ -786,7 +816,7 @@ attach_or_wait(app_stream_t *st)
   }
   if (st->state != AS_WAIT_CIRC) {
     st->state = AS_WAIT_CIRC;
-    st->deadline_ms = now_ms(sm) + STREAM_CIRC_TIMEOUT_MS;
+    st->deadline_ms = now_ms(sm) + sm->circ_timeout_ms;
   }
   (void)pool_launch_for_stream(c, port, st->iso, sizeof(st->iso));
 }
@@ -801,8 +831,8 @@ compute_iso(app_stream_t *st, const uint8_t *user, size_t user_len,
 {
   uint8_t buf[4 + 1 + NET_ADDRPORT_STR_LEN + 1 + 2 * 260 + 260 + 8];
   size_t n = 0;
-  unsigned iso = st->lst ? st->lst->conf.iso : PORTCONF_ISO_DEFAULT;
-  uint32_t group = st->lst ? st->lst->group : 0;
+  unsigned iso = st->from_listener ? st->lconf.iso : PORTCONF_ISO_DEFAULT;
+  uint32_t group = st->from_listener ? st->lgroup : 0;
 #define PUT(p, l)                         \
   do {                                    \
     if (n + (l) <= sizeof(buf)) {         \
@@ -934,7 +964,7 @@ start_request(app_stream_t *st)
       reply_error(st, SOCKS5_REP_GENERAL_FAILURE, NULL);
       return;
     }
-    unsigned fl = st->lst ? st->lst->conf.flags : 0;
+    unsigned fl = st->from_listener ? st->lconf.flags : 0;
     st->begin_flags = 0;
     if (fl & (PORTCONF_F_IPV6 | PORTCONF_F_PREFER_IPV6))
       st->begin_flags |= BEGIN_FLAG_IPV6_OK;
@@ -949,7 +979,7 @@ start_request(app_stream_t *st)
     bufferevent_disable(st->bev, EV_READ); /* until CONNECTED */
   if (sm->leave_unattached && st->origin != APP_STREAM_FROM_CONTROL) {
     st->state = AS_UNATTACHED;
-    st->deadline_ms = now_ms(sm) + STREAM_CIRC_TIMEOUT_MS;
+    st->deadline_ms = now_ms(sm) + sm->circ_timeout_ms;
     return;
   }
   attach_or_wait(st);
@@ -1201,7 +1231,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     evutil_closesocket(fd);
     return;
   }
-  st->lst = lst;
+  st->from_listener = true;
+  st->lconf = lst->conf;
+  st->lgroup = lst->group;
   net_addrport_t peer;
   memset(&peer, 0, sizeof(peer));
   if (net_addrport_from_sockaddr(sa, (size_t)salen, &peer) == CHIVE_OK)
@@ -1270,7 +1302,7 @@ streams_tick(evloop_timer_t *t, void *arg)
                  "Stream %" PRIu64 ": no circuit to %s:%u within %d s; "
                  "giving up.",
                  st->id, st->orig_host, (unsigned)st->port,
-                 STREAM_CIRC_TIMEOUT_MS / 1000);
+                 (int)(sm->circ_timeout_ms / 1000));
       fail_request(st, END_REASON_TIMEOUT, false, APP_REQ_TIMEOUT);
       break;
     case AS_CONNECTING:
@@ -1309,6 +1341,7 @@ streams_circuit_opened(chive_client_t *c)
 
 /* ---- listeners ------------------------------------------------------------- */
 
+/** Open a listener for <b>line</b> in a free slot. */
 static chive_err_t
 open_listener(streams_t *sm, app_stream_origin_t origin, const char *line)
 {
@@ -1322,7 +1355,11 @@ open_listener(streams_t *sm, app_stream_origin_t origin, const char *line)
   }
   if (pc.disabled)
     return CHIVE_OK;
-  if (sm->n_lst >= STREAMS_MAX_LISTENERS) {
+  size_t slot;
+  for (slot = 0; slot < STREAMS_MAX_LISTENERS; slot++)
+    if (!sm->lst[slot].l)
+      break;
+  if (slot == STREAMS_MAX_LISTENERS) {
     log_warn(c->log, LD_CONFIG, "Too many listeners (at most %d).",
              STREAMS_MAX_LISTENERS);
     return CHIVE_ERR_LIMIT;
@@ -1332,11 +1369,13 @@ open_listener(streams_t *sm, app_stream_origin_t origin, const char *line)
              "%s port on %s is not a loopback address: anyone who can reach "
              "it can use chive as a proxy.",
              what, line);
-  listener_t *lst = &sm->lst[sm->n_lst];
+  listener_t *lst = &sm->lst[slot];
   memset(lst, 0, sizeof(*lst));
   int fd = NET_SOCKET_INVALID;
   net_addrport_t bound;
-  chive_err_t e = net_listen(&pc.addr, 0, &fd, &bound);
+  /* A deep backlog: bursts of hundreds of connections are normal for a
+   * proxy (tor's is the system maximum). */
+  chive_err_t e = net_listen(&pc.addr, STREAMS_LISTEN_BACKLOG, &fd, &bound);
   if (e != CHIVE_OK) {
     char a[NET_ADDRPORT_STR_LEN];
     log_warn(c->log, LD_NET, "Could not bind to %s: %s (is another Tor "
@@ -1347,8 +1386,10 @@ open_listener(streams_t *sm, app_stream_origin_t origin, const char *line)
   lst->sm = sm;
   lst->origin = origin;
   lst->conf = pc;
+  lst->keep = true;
+  memcpy(lst->line, line, strlen(line) + 1);
   lst->group = pc.session_group >= 0 ? (uint32_t)pc.session_group
-                                     : 0x80000000u + (uint32_t)sm->n_lst;
+                                     : 0x80000000u + sm->next_group++;
   net_addrport_format(&bound, lst->addr, sizeof(lst->addr));
   lst->l = evconnlistener_new(c->base, accept_cb, lst, LEV_OPT_CLOSE_ON_FREE,
                               0, fd);
@@ -1356,21 +1397,98 @@ open_listener(streams_t *sm, app_stream_origin_t origin, const char *line)
     net_close(fd);
     return CHIVE_ERR_NOMEM;
   }
-  sm->n_lst++;
+  if (slot >= sm->n_lst)
+    sm->n_lst = slot + 1;
   log_notice(c->log, LD_NET, "Opened %s listener connection (ready) on %s",
              what, lst->addr);
   return CHIVE_OK;
 }
 
 static void
+close_listener(listener_t *lst)
+{
+  if (lst->l) {
+    log_notice(lst->sm->c->log, LD_NET, "Closing %s listener on %s",
+               lst->origin == APP_STREAM_FROM_SOCKS ? "Socks" : "HTTP tunnel",
+               lst->addr);
+    evconnlistener_free(lst->l);
+    lst->l = NULL;
+  }
+}
+
+static void
 close_listeners(streams_t *sm)
 {
-  for (size_t i = 0; i < sm->n_lst; i++) {
-    if (sm->lst[i].l) {
-      evconnlistener_free(sm->lst[i].l);
-      sm->lst[i].l = NULL;
+  for (size_t i = 0; i < sm->n_lst; i++)
+    close_listener(&sm->lst[i]);
+}
+
+/** The listener lines of <b>origin</b> in <b>cfg</b>: the i-th, or NULL. */
+static const char *
+cfg_listener_line(const chive_config_t *cfg, app_stream_origin_t origin,
+                  size_t i)
+{
+  config_opt_t opt = origin == APP_STREAM_FROM_SOCKS ? OPT_SOCKS_PORT
+                                                     : OPT_HTTP_TUNNEL_PORT;
+  size_t n = config_n_values(cfg, opt);
+  if (n == 0)
+    return i == 0 ? config_get_str(cfg, opt) : NULL;
+  return i < n ? config_value(cfg, opt, i) : NULL;
+}
+
+/** Open every configured listener not open yet, close the others
+ * (existing connections are not touched). */
+static chive_err_t
+sync_listeners(streams_t *sm, const chive_config_t *cfg)
+{
+  static const app_stream_origin_t origins[] = {
+      APP_STREAM_FROM_SOCKS, APP_STREAM_FROM_HTTP_CONNECT};
+  for (size_t k = 0; k < sm->n_lst; k++)
+    sm->lst[k].keep = false;
+  chive_err_t e = CHIVE_OK;
+  for (size_t o = 0; o < CHIVE_ARRAY_LEN(origins); o++) {
+    const char *line;
+    for (size_t i = 0; (line = cfg_listener_line(cfg, origins[o], i)); i++) {
+      size_t k;
+      for (k = 0; k < sm->n_lst; k++)
+        if (sm->lst[k].l && !sm->lst[k].keep &&
+            sm->lst[k].origin == origins[o] && !strcmp(sm->lst[k].line, line))
+          break;
+      if (k < sm->n_lst) {
+        sm->lst[k].keep = true;
+        continue;
+      }
+      /* New line: close a listener on the same address first (changed
+       * flags), so the port can be bound again. */
+      portconf_t pc;
+      const char *why;
+      if (portconf_parse(line, strlen(line), &pc, &why) == CHIVE_OK &&
+          !pc.disabled && !pc.auto_port) {
+        for (k = 0; k < sm->n_lst; k++)
+          if (sm->lst[k].l && !sm->lst[k].keep &&
+              net_addrport_eq(&sm->lst[k].conf.addr, &pc.addr))
+            close_listener(&sm->lst[k]);
+      }
+      chive_err_t e2 = open_listener(sm, origins[o], line);
+      if (e2 != CHIVE_OK && e == CHIVE_OK)
+        e = e2;
     }
   }
+  for (size_t k = 0; k < sm->n_lst; k++)
+    if (!sm->lst[k].keep)
+      close_listener(&sm->lst[k]);
+  return e;
+}
+
+chive_err_t
+streams_reconfigure(chive_client_t *c, const chive_config_t *cfg)
+{
+  streams_t *sm = c->streams;
+  if (!sm)
+    return CHIVE_OK;
+  sm->circ_timeout_ms =
+      (uint64_t)config_get_interval_s(cfg, OPT_SOCKS_TIMEOUT) * 1000;
+  return sync_listeners(sm, cfg);
 }
 
 chive_err_t
@@ -1381,6 +1499,8 @@ streams_start(chive_client_t *c)
     return CHIVE_ERR_NOMEM;
   sm->c = c;
   sm->next_id = 1;
+  sm->circ_timeout_ms =
+      (uint64_t)config_get_interval_s(c->cfg, OPT_SOCKS_TIMEOUT) * 1000;
   chive_list_init(&sm->all);
   sm->rl_refuse = (ratelim_t)RATELIM_INIT(60 * 1000);
   sm->rl_onion = (ratelim_t)RATELIM_INIT(60 * 1000);
@@ -1390,19 +1510,8 @@ streams_start(chive_client_t *c)
     e = evloop_timer_new(c->loop, streams_tick, sm, &sm->tick);
   if (e == CHIVE_OK)
     e = evloop_timer_schedule_periodic(sm->tick, STREAMS_TICK_MS);
-  for (size_t i = 0; e == CHIVE_OK &&
-                     i < config_n_values(c->cfg, OPT_SOCKS_PORT);
-       i++)
-    e = open_listener(sm, APP_STREAM_FROM_SOCKS,
-                      config_value(c->cfg, OPT_SOCKS_PORT, i));
-  if (e == CHIVE_OK && config_n_values(c->cfg, OPT_SOCKS_PORT) == 0)
-    e = open_listener(sm, APP_STREAM_FROM_SOCKS,
-                      config_get_str(c->cfg, OPT_SOCKS_PORT));
-  for (size_t i = 0; e == CHIVE_OK &&
-                     i < config_n_values(c->cfg, OPT_HTTP_TUNNEL_PORT);
-       i++)
-    e = open_listener(sm, APP_STREAM_FROM_HTTP_CONNECT,
-                      config_value(c->cfg, OPT_HTTP_TUNNEL_PORT, i));
+  if (e == CHIVE_OK)
+    e = sync_listeners(sm, c->cfg);
   if (e != CHIVE_OK)
     streams_stop(c);
   return e;
@@ -1587,7 +1696,7 @@ streams_attach(chive_client_t *c, app_stream_t *st, ocirc_t *oc, size_t hop)
   }
   if (!oc) {
     st->state = AS_WAIT_CIRC;
-    st->deadline_ms = now_ms(c->streams) + STREAM_CIRC_TIMEOUT_MS;
+    st->deadline_ms = now_ms(c->streams) + c->streams->circ_timeout_ms;
     attach_or_wait(st);
     return CHIVE_OK;
   }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chive/config.h"
 #include "chive/error.h"
 #include "lib/cc/cc.h"
 
@@ -42,6 +43,11 @@ typedef enum app_stream_origin_t {
  * machinery.  Called by client.c. */
 CHIVE_MUST_CHECK chive_err_t streams_start(chive_client_t *c);
 void streams_stop(chive_client_t *c);
+/** Apply a new configuration (SIGHUP / SETCONF): open listeners that
+ * are new, close those no longer configured (their connections stay),
+ * keep the others; new SocksTimeout.  Returns the first error. */
+CHIVE_MUST_CHECK chive_err_t streams_reconfigure(chive_client_t *c,
+                                                 const chive_config_t *cfg);
 
 /** A pooled circuit opened: waiting streams may attach now (pool.c). */
 void streams_circuit_opened(chive_client_t *c);
