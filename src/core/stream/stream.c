@@ -45,6 +45,9 @@ struct stream_t {
   bool optimistic;    /**< May write before CONNECTED. */
   bool recv_blocked;  /**< Owner cannot take data: no SENDMEs. */
   bool write_blocked; /**< A push write was cut short. */
+  /** Cells stream_write() may still send in this fair turn (-1: no
+   * limit; see give_turn()). */
+  int turn_budget;
   stream_owner_t owner;
   void *arg;
   int32_t package_window;
@@ -335,30 +338,46 @@ stream_pump(stream_t *st, uint64_t now_us)
   }
 }
 
+/** Give <b>st</b> one fair turn: one cell pulled from a pull owner, or
+ * for a push owner whose last write was cut short a writable callback in
+ * which stream_write() takes at most one cell.  Returns true iff data
+ * went out.  The caller holds a circuit depth reference. */
+static bool
+give_turn(stream_t *st, uint64_t now_us)
+{
+  if (!stream_can_write(st))
+    return false;
+  if (st->owner.pull)
+    return pull_one(st, now_us);
+  if (!st->write_blocked || !st->owner.writable)
+    return false;
+  const uint64_t before = st->bytes_sent;
+  st->write_blocked = false;
+  st->turn_budget = 1;
+  st->owner.writable(st, st->arg);
+  st->turn_budget = -1; /* st lives on: streams are reaped at depth 0 */
+  return st->bytes_sent != before;
+}
+
 /** The circuit package window toward <b>hop</b> reopened: let blocked
  * streams on it write (circuit_stream_ops_t.resume). */
 static void
 ops_resume(circuit_t *circ, size_t hop, uint64_t now_us)
 {
   stream_table_t *t = circ->streams;
-  if (t->n == 0)
+  const size_t n = t->n; /* streams opened from callbacks wait */
+  if (n == 0)
     return;
-  const size_t start = t->rr++ % t->n;
-  /* Round-robin one cell per pulling stream per round, so one busy
-   * stream cannot take the whole circuit window. */
+  const size_t start = t->rr++ % n;
+  /* Round-robin one cell per stream per round, so one busy stream
+   * cannot take the whole circuit window. */
   bool progress = true;
   while (progress && circuit_can_package(circ, hop)) {
     progress = false;
-    for (size_t k = 0; k < t->n && circ->state != CIRCUIT_STATE_CLOSED; k++) {
-      stream_t *st = t->v[(start + k) % t->n];
-      if (st->hop != hop || !stream_can_write(st))
-        continue;
-      if (st->owner.pull) {
-        if (pull_one(st, now_us))
-          progress = true;
-      } else {
-        stream_pump(st, now_us);
-      }
+    for (size_t k = 0; k < n && circ->state != CIRCUIT_STATE_CLOSED; k++) {
+      stream_t *st = t->v[(start + k) % n];
+      if (st->hop == hop && give_turn(st, now_us))
+        progress = true;
     }
   }
 }
@@ -384,20 +403,9 @@ ops_resume_round(circuit_t *circ, uint64_t now_us)
       t->rr = i; /* this one did not get its turn */
       return progress;
     }
-    stream_t *st = t->v[i];
     t->rr = i + 1;
-    if (!stream_can_write(st))
-      continue;
-    if (st->owner.pull) {
-      if (pull_one(st, now_us))
-        progress = true;
-    } else if (st->write_blocked && st->owner.writable) {
-      const uint64_t before = st->bytes_sent;
-      st->write_blocked = false;
-      st->owner.writable(st, st->arg);
-      if (st->bytes_sent != before)
-        progress = true;
-    }
+    if (give_turn(t->v[i], now_us))
+      progress = true;
   }
   return progress;
 }
@@ -507,6 +515,7 @@ stream_open_common(circuit_t *circ, stream_kind_t kind, uint8_t cmd,
   st->arg = arg;
   st->package_window = STREAMWINDOW_START;
   st->deliver_window = STREAMWINDOW_START;
+  st->turn_budget = -1;
   st->created_us = now_us;
 
   circuit_enter_(circ);
@@ -590,7 +599,7 @@ stream_write(stream_t *st, const uint8_t *data, size_t len, size_t *n_written,
   chive_err_t err = CHIVE_OK;
   size_t done = 0;
   circuit_enter_(circ);
-  while (done < len && stream_can_write(st)) {
+  while (done < len && stream_can_write(st) && st->turn_budget != 0) {
     size_t chunk = len - done;
     if (chunk > RELAY_PAYLOAD_LEN)
       chunk = RELAY_PAYLOAD_LEN;
@@ -598,6 +607,8 @@ stream_write(stream_t *st, const uint8_t *data, size_t len, size_t *n_written,
     if (err != CHIVE_OK)
       break;
     done += chunk;
+    if (st->turn_budget > 0)
+      st->turn_budget--;
   }
   if (err == CHIVE_OK && done < len)
     st->write_blocked = true;

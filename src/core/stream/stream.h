@@ -19,6 +19,14 @@
  * SENDME, or CONNECTED).  While a window is 0 nothing is read from the
  * owner (tor-spec §7.3: "stops reading from TCP connections").
  *
+ * Back-pressure: while the first-hop channel is congested
+ * (circuit_sink_t.congested) nothing is packaged either.  When a window
+ * reopens or the channel drains, the streams waiting to write get turns
+ * round-robin, one cell each per turn: a pull owner is asked for one
+ * cell, a push owner gets a writable callback inside which stream_write()
+ * takes one cell (it is called again for the next turn).  So one bulk
+ * stream cannot starve the others on its circuit.
+ *
  * Reading: data callbacks deliver each RELAY_DATA body.  Stream SENDMEs
  * go out as the window drains (tor-spec §7.4) unless the owner said its
  * buffers are full with stream_set_recv_blocked().

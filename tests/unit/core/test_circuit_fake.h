@@ -14,7 +14,14 @@
  * The relay independently remembers the digest of every 100th DATA cell
  * it sends and checks the client's v1 SENDMEs against them; for uploads
  * it answers every 100 DATA cells with a v1 SENDME carrying the digest
- * of the cell that triggered it.
+ * of the cell that triggered it, and every 50 DATA cells of a stream
+ * with a stream SENDME for that stream.
+ *
+ * Back-pressure model: with cong_high set, the queue of client cells is
+ * the "channel": it reports congested (fr_congested, the sink's
+ * congested query) once cong_high cells wait, and fr_drain() takes a few
+ * cells off like a slow network, reporting when the queue falls to
+ * cong_low so the test can run circuit_resume_round().
  **/
 #ifndef CHIVE_TEST_CIRCUIT_FAKE_H
 #define CHIVE_TEST_CIRCUIT_FAKE_H
@@ -83,7 +90,22 @@ typedef struct fake_relay_t {
   uint32_t stream_data_recv;
   uint8_t up[FR_UP_CAP];
   size_t up_len;
+  /* Per-stream DATA cells received (for per-stream SENDMEs). */
+  uint32_t sid_recv[65536];
+  uint64_t sid_bytes[65536];
+  /* Upload checking without storing: every byte against fr_pattern()
+   * at offset up_total + up_salt. */
+  bool up_verify;
+  size_t up_salt;
+  uint64_t up_total, up_bad;
+  /* Back-pressure model (0: off). */
+  size_t cong_high, cong_low;
+  bool congested;
+  size_t n_congested; /**< times the queue became congested */
+  size_t max_qn;      /**< longest the queue ever was */
 } fake_relay_t;
+
+static void fr_pattern(uint8_t *buf, size_t len, size_t off);
 
 /** Sink: queue the client's cell. */
 CHIVE_UNUSED static chive_err_t
@@ -96,7 +118,21 @@ fr_sink(void *arg, const cell_t *cell)
     return CHIVE_ERR_LIMIT;
   fr->q[(fr->qh + fr->qn) % FR_MAX_CELLS] = *cell;
   fr->qn++;
+  if (fr->qn > fr->max_qn)
+    fr->max_qn = fr->qn;
+  if (fr->cong_high && !fr->congested && fr->qn >= fr->cong_high) {
+    fr->congested = true;
+    fr->n_congested++;
+  }
   return CHIVE_OK;
+}
+
+/** Sink congestion query (circuit_sink_t.congested). */
+CHIVE_UNUSED static bool
+fr_congested(void *arg)
+{
+  const fake_relay_t *fr = arg;
+  return fr->congested;
 }
 
 /** Reset <b>fr</b> and make its relay identities and ntor keys. */
@@ -296,6 +332,8 @@ fr_handle_relay(fake_relay_t *fr, size_t hop, const relay_cell_t *m)
     fr->last_begin_sid = m->h.stream_id;
     fr->stream_pw = STREAMWINDOW_START;
     fr->stream_data_recv = 0;
+    fr->sid_recv[m->h.stream_id] = 0;
+    fr->sid_bytes[m->h.stream_id] = 0;
     if (m->h.command == RELAY_COMMAND_BEGIN &&
         begin_parse(m->body, m->h.length, &fr->last_begin) != CHIVE_OK)
       fr->n_bad_cells++;
@@ -318,9 +356,18 @@ fr_handle_relay(fake_relay_t *fr, size_t hop, const relay_cell_t *m)
   case RELAY_COMMAND_DATA:
     fh->data_recv++;
     fr->stream_data_recv++;
+    fr->sid_recv[m->h.stream_id]++;
+    fr->sid_bytes[m->h.stream_id] += m->h.length;
     if (fr->up_len + m->h.length <= FR_UP_CAP) {
       memcpy(fr->up + fr->up_len, m->body, m->h.length);
       fr->up_len += m->h.length;
+    }
+    if (fr->up_verify) {
+      uint8_t expect[RELAY_PAYLOAD_LEN];
+      fr_pattern(expect, m->h.length, (size_t)fr->up_total + fr->up_salt);
+      if (memcmp(expect, m->body, m->h.length) != 0)
+        fr->up_bad++;
+      fr->up_total += m->h.length;
     }
     if (!fr->auto_sendme)
       return;
@@ -333,7 +380,7 @@ fr_handle_relay(fake_relay_t *fr, size_t hop, const relay_cell_t *m)
         abort();
       (void)fr_send(fr, hop, RELAY_COMMAND_SENDME, 0, body, len);
     }
-    if (fr->stream_data_recv % STREAMWINDOW_INCREMENT == 0)
+    if (fr->sid_recv[m->h.stream_id] % STREAMWINDOW_INCREMENT == 0)
       (void)fr_send(fr, hop, RELAY_COMMAND_SENDME, m->h.stream_id, NULL, 0);
     return;
   case RELAY_COMMAND_SENDME:
@@ -464,6 +511,25 @@ fr_pump(fake_relay_t *fr)
     fr->qn--;
     fr_process(fr, &cell);
   }
+}
+
+/** Take up to <b>k</b> cells off the queue and process them (a slow
+ * network).  Returns true iff the queue was congested and is now at or
+ * below cong_low: the caller should then resume the circuit. */
+CHIVE_UNUSED static bool
+fr_drain(fake_relay_t *fr, size_t k)
+{
+  for (size_t i = 0; i < k && fr->qn > 0; i++) {
+    cell_t cell = fr->q[fr->qh];
+    fr->qh = (fr->qh + 1) % FR_MAX_CELLS;
+    fr->qn--;
+    fr_process(fr, &cell);
+  }
+  if (fr->congested && fr->qn <= fr->cong_low) {
+    fr->congested = false;
+    return true;
+  }
+  return false;
 }
 
 /** Fill <b>buf</b> with a recognisable pattern starting at offset
