@@ -142,7 +142,7 @@ refresh(metricsglue_t *g)
   if (ns)
     metrics_gauge_set(m->consensus_age_seconds, now - ns->valid_after);
   else
-    metrics_gauge_set_double(m->consensus_age_seconds, NAN);
+    metrics_gauge_set_double(m->consensus_age_seconds, (double)NAN);
 
   /* guard-spec §4.1: SAMPLED_GUARDS, CONFIRMED_GUARDS and
    * USABLE_FILTERED_GUARDS. */
@@ -174,7 +174,7 @@ refresh(metricsglue_t *g)
   if (budget)
     metrics_gauge_set_double(m->memory_budget_bytes, (double)budget);
   else
-    metrics_gauge_set_double(m->memory_budget_bytes, INFINITY);
+    metrics_gauge_set_double(m->memory_budget_bytes, (double)INFINITY);
 }
 
 static void

@@ -98,13 +98,13 @@ sample(const char *text, const char *series)
     if (strncmp(p, series, n) == 0 && p[n] == ' ') {
       const char *v = p + n + 1;
       if (strncmp(v, "+Inf", 4) == 0)
-        return INFINITY;
+        return (double)INFINITY;
       if (strncmp(v, "NaN", 3) == 0)
         return -1.0; /* distinguishable from absent */
       return strtod(v, NULL);
     }
   }
-  return NAN;
+  return (double)NAN;
 }
 
 static void

@@ -110,8 +110,7 @@ test_invalid(void)
       "9035 prometheus extra",
       "auto prometheusx",
       "9035,9036",
-      "\x01"
-      "9035",
+      "\x01\x39\x30\x33\x35", /* "\x01" then "9035" */
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(bad); i++) {
     metrics_port_t mp;
