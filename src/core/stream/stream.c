@@ -55,6 +55,9 @@ struct stream_t {
   uint64_t created_us;
   uint64_t bytes_sent;
   uint64_t bytes_received;
+  /** Bytes sent before CONNECTED (optimistic data, tor-spec §6.2). */
+  uint64_t bytes_sent_early;
+  bool got_connected;
 };
 
 /** A stream ID we sent END for, remembered so late cells can be
@@ -304,6 +307,8 @@ send_data(stream_t *st, const uint8_t *data, size_t len, uint64_t now_us)
   if (err == CHIVE_OK) {
     st->package_window--;
     st->bytes_sent += len;
+    if (st->state == STREAM_STATE_CONNECT_WAIT)
+      st->bytes_sent_early += len;
   }
   return err;
 }
@@ -680,9 +685,11 @@ stream_set_recv_blocked(stream_t *st, bool blocked, uint64_t now_us)
 /* ---- Receiving ------------------------------------------------------- */
 
 /** End <b>st</b> for a stream-level protocol error: send END
- * (TORPROTOCOL), remember the ID, tell the owner. */
+ * (TORPROTOCOL), remember the ID, tell the owner.  <b>answered</b>: the
+ * offending cell was the CONNECTED / RESOLVED the stream waited for, so
+ * the half-closed entry must not wait for another. */
 static void
-stream_end_protocol(stream_t *st, uint64_t now_us)
+stream_end_protocol(stream_t *st, bool answered, uint64_t now_us)
 {
   circuit_t *circ = st->circ;
   stream_owner_t owner = st->owner;
@@ -701,8 +708,18 @@ stream_end_protocol(stream_t *st, uint64_t now_us)
       (void)err;
     }
   }
-  if (circ->state != CIRCUIT_STATE_CLOSED)
+  /* A resolve that got its (bad) answer expects nothing more. */
+  if (circ->state != CIRCUIT_STATE_CLOSED &&
+      !(answered && st->state == STREAM_STATE_RESOLVE_WAIT)) {
     add_half(circ->streams, st);
+    if (answered && circ->streams->n_half > 0) {
+      stream_half_t *h = &circ->streams->half[circ->streams->n_half - 1];
+      if (h->id == st->id) {
+        h->connected_pending = false;
+        h->resolved_pending = false;
+      }
+    }
+  }
   st->state = STREAM_STATE_CLOSED;
   if (owner.end)
     owner.end(st, STREAM_END_BY_PROTOCOL, END_REASON_TORPROTOCOL, NULL,
@@ -752,7 +769,7 @@ handle_data(stream_t *st, const relay_cell_t *msg, uint64_t now_us)
   if (st->state != STREAM_STATE_OPEN) {
     /* Data before CONNECTED (or on a resolve) is a stream-level
      * violation: end the stream, keep the circuit. */
-    stream_end_protocol(st, now_us);
+    stream_end_protocol(st, false, now_us);
     return CHIVE_OK;
   }
   /* tor-spec §7.4: the peer may not exceed our stream window. */
@@ -795,12 +812,13 @@ ops_handle_relay(circuit_t *circ, size_t hop, const relay_cell_t *msg,
     memset(&info, 0, sizeof(info));
     if (st->kind != STREAM_KIND_BEGIN_DIR &&
         connected_parse(msg->body, msg->h.length, &info) != CHIVE_OK) {
-      stream_end_protocol(st, now_us);
+      stream_end_protocol(st, true, now_us);
       return CHIVE_OK;
     }
     /* tor-spec §6.2.1: after BEGIN_DIR "clients MUST ignore the
      * payload". */
     st->state = STREAM_STATE_OPEN;
+    st->got_connected = true;
     if (st->owner.connected)
       st->owner.connected(st, &info, st->arg);
     if (st->state == STREAM_STATE_OPEN && circ->state != CIRCUIT_STATE_CLOSED)
@@ -838,7 +856,7 @@ ops_handle_relay(circuit_t *circ, size_t hop, const relay_cell_t *msg,
     if (st->state != STREAM_STATE_RESOLVE_WAIT)
       return CHIVE_ERR_PROTO;
     if (resolved_parse(msg->body, msg->h.length, &r) != CHIVE_OK) {
-      stream_end_protocol(st, now_us);
+      stream_end_protocol(st, true, now_us);
       return CHIVE_OK;
     }
     /* tor-spec §6.4: "If any answer has a type of 'Error', then no other
@@ -847,7 +865,7 @@ ops_handle_relay(circuit_t *circ, size_t hop, const relay_cell_t *msg,
       if (r.answers[i].type >= RESOLVED_TYPE_ERROR_TRANSIENT &&
           r.answers[i].type <= RESOLVED_TYPE_ERROR_NONTRANSIENT &&
           r.n_answers != 1) {
-        stream_end_protocol(st, now_us);
+        stream_end_protocol(st, true, now_us);
         return CHIVE_OK;
       }
     }
@@ -946,4 +964,10 @@ uint64_t
 stream_bytes_received(const stream_t *st)
 {
   return st->bytes_received;
+}
+
+uint64_t
+stream_unconfirmed_bytes(const stream_t *st)
+{
+  return st->got_connected ? 0 : st->bytes_sent_early;
 }

@@ -31,8 +31,18 @@
  * go out as the window drains (tor-spec §7.4) unless the owner said its
  * buffers are full with stream_set_recv_blocked().
  *
- * Optimistic data (tor-spec §6.2) is designed in: a stream opened with
- * STREAM_OPEN_OPTIMISTIC accepts writes before CONNECTED.
+ * Optimistic data (tor-spec §6.2): a stream opened with
+ * STREAM_OPEN_OPTIMISTIC accepts writes before CONNECTED; they go out as
+ * DATA right after the BEGIN on the same circuit.  If END comes instead
+ * of CONNECTED, stream_unconfirmed_bytes() tells the owner how much was
+ * lost.
+ *
+ * Half-closed streams (tor-spec §6.3): after our END, DATA, SENDME,
+ * CONNECTED, RESOLVED and END for the ID are dropped quietly (DATA still
+ * counts against the circuit window, and a SENDME is sent for it as
+ * usual) up to what the peer could legitimately still send; more closes
+ * the circuit.  The ID is not reused until the peer's END or until it
+ * must be evicted to make room.
  **/
 #ifndef CHIVE_CORE_STREAM_STREAM_H
 #define CHIVE_CORE_STREAM_STREAM_H
@@ -167,5 +177,12 @@ int32_t stream_deliver_window(const stream_t *st);
 bool stream_can_write(const stream_t *st);
 uint64_t stream_bytes_sent(const stream_t *st);
 uint64_t stream_bytes_received(const stream_t *st);
+/** Optimistic data (tor-spec §6.2) the exit never confirmed: the bytes
+ * written before CONNECTED, as long as no CONNECTED arrived.  In an end
+ * callback (the exit sent END instead of CONNECTED, or the circuit died
+ * first) a nonzero value means those bytes were NOT delivered: an owner
+ * that retries elsewhere must resend them, so it keeps a copy of what it
+ * wrote until the connected callback. */
+uint64_t stream_unconfirmed_bytes(const stream_t *st);
 
 #endif /* !defined(CHIVE_CORE_STREAM_STREAM_H) */

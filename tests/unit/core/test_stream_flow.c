@@ -6,7 +6,11 @@
  *    digest matches (proposal 289, both ways), every byte arrives in
  *    order, circuit SENDMEs keep flowing while the stream is blocked;
  *  - fair turns for several streams (pull and push) on one circuit;
- *  - a congested channel refuses data but not control cells. */
+ *  - a congested channel refuses data but not control cells;
+ *  - what a SOCKS proxy meets: optimistic data answered by END (the owner
+ *    learns it was lost), END EXITPOLICY with an IPv6 address and TTL,
+ *    CONNECTED with IPv6, RESOLVED with every answer type, late cells on
+ *    half-closed streams counted toward the circuit window. */
 #include "lib/cc/compat.h"
 
 #include <stdlib.h>
@@ -354,7 +358,241 @@ done:
   teardown();
 }
 
+/* ---- what a SOCKS proxy meets ------------------------------------------- */
+
+static struct {
+  size_t connected, ends, resolved;
+  connected_t info;
+  uint8_t reason;
+  bool had_end;
+  end_t end;
+  uint64_t unconfirmed_at_end;
+  resolved_t res;
+  uint8_t values[4][32];
+} ed;
+
+static void
+e_connected(stream_t *st, const connected_t *info, void *arg)
+{
+  (void)st;
+  (void)arg;
+  ed.connected++;
+  ed.info = *info;
+}
+
+static void
+e_end(stream_t *st, stream_end_source_t src, uint8_t reason, const end_t *e,
+      void *arg)
+{
+  (void)src;
+  (void)arg;
+  ed.ends++;
+  ed.reason = reason;
+  ed.had_end = e != NULL;
+  if (e)
+    ed.end = *e;
+  ed.unconfirmed_at_end = stream_unconfirmed_bytes(st);
+}
+
+static void
+e_resolved(stream_t *st, const resolved_t *r, void *arg)
+{
+  (void)st;
+  (void)arg;
+  ed.resolved++;
+  ed.res = *r;
+  for (size_t i = 0; i < r->n_answers && i < 4; i++) {
+    memcpy(ed.values[i], r->answers[i].value,
+           r->answers[i].len < 32 ? r->answers[i].len : 32);
+    ed.res.answers[i].value = ed.values[i];
+  }
+}
+
+static const stream_owner_t owner_edge = {e_connected, NULL, e_end,
+                                          e_resolved,  NULL, NULL};
+
+static void
+test_optimistic_then_end_exitpolicy(void)
+{
+  stream_t *st = NULL;
+  uint8_t req[1000];
+  size_t n = 0;
+  memset(&ed, 0, sizeof(ed));
+  circuit_t *c = setup_circ(3);
+  T_ASSERT(c);
+  fr.auto_connect = false;
+  memset(req, 'G', sizeof(req));
+  T_OK(stream_open(c, "example.com", 80, 0, STREAM_OPEN_OPTIMISTIC,
+                   &owner_edge, NULL, fr.now, &st));
+  const uint16_t sid = stream_id(st);
+  T_OK(stream_write(st, req, sizeof(req), &n, fr.now));
+  T_EQ_UINT(n, sizeof(req));
+  T_EQ_UINT(stream_unconfirmed_bytes(st), sizeof(req));
+  fr_pump(&fr);
+  /* BEGIN first, then the data on the same circuit (BEGIN resets the
+   * relay's per-stream count, so DATA before it would read 0). */
+  T_EQ_UINT(fr.n_begin, 1);
+  T_EQ_UINT(fr.sid_recv[sid], 3); /* 498 + 498 + 4 */
+  T_EQ_UINT(fr.up_len, sizeof(req));
+  /* The exit refuses: END EXITPOLICY with an IPv6 address and a TTL
+   * (tor-spec §6.3). */
+  uint8_t body[1 + 16 + 4];
+  body[0] = END_REASON_EXITPOLICY;
+  for (int i = 0; i < 16; i++)
+    body[1 + i] = (uint8_t)(0x20 + i);
+  body[17] = 0;
+  body[18] = 0;
+  body[19] = 0x0e;
+  body[20] = 0x10; /* 3600 s */
+  T_OK(fr_send(&fr, 2, RELAY_COMMAND_END, sid, body, sizeof(body)));
+  T_EQ_UINT(ed.ends, 1);
+  T_EQ_UINT(ed.reason, END_REASON_EXITPOLICY);
+  T_ASSERT(ed.had_end);
+  T_EQ_UINT(ed.end.atype, RELAY_ATYPE_IPV6);
+  T_EQ_MEM(ed.end.addr, body + 1, 16);
+  T_EQ_UINT(ed.end.ttl, 3600);
+  /* The owner learns its optimistic bytes were not delivered. */
+  T_EQ_UINT(ed.unconfirmed_at_end, sizeof(req));
+  fr_pump(&fr);
+  T_EQ_UINT(fr.n_end, 0); /* nothing sent back after their END */
+
+  /* Optimistic data that is confirmed: CONNECTED with IPv6. */
+  T_OK(stream_open(c, "example.net", 443, BEGIN_FLAG_IPV6_OK,
+                   STREAM_OPEN_OPTIMISTIC, &owner_edge, NULL, fr.now, &st));
+  T_OK(stream_write(st, req, 10, &n, fr.now));
+  fr_pump(&fr);
+  uint8_t cb[4 + 1 + 16 + 4];
+  memset(cb, 0, sizeof(cb));
+  cb[4] = RELAY_ATYPE_IPV6;
+  for (int i = 0; i < 16; i++)
+    cb[5 + i] = (uint8_t)(0xa0 + i);
+  cb[24] = 60;
+  T_OK(fr_send(&fr, 2, RELAY_COMMAND_CONNECTED, stream_id(st), cb,
+               sizeof(cb)));
+  T_EQ_UINT(ed.connected, 1);
+  T_EQ_UINT(ed.info.atype, RELAY_ATYPE_IPV6);
+  T_EQ_MEM(ed.info.addr, cb + 5, 16);
+  T_EQ_UINT(ed.info.ttl, 60);
+  T_EQ_UINT(stream_unconfirmed_bytes(st), 0);
+  /* The circuit dies: the stream ends, nothing unconfirmed. */
+  circuit_mark_for_close(c, DESTROY_REASON_FINISHED, fr.now);
+  T_EQ_UINT(ed.ends, 2);
+  T_EQ_UINT(ed.reason, END_REASON_DESTROY);
+  T_EQ_UINT(ed.unconfirmed_at_end, 0);
+done:
+  teardown();
+}
+
+static void
+test_resolved_answers(void)
+{
+  stream_t *st = NULL;
+  memset(&ed, 0, sizeof(ed));
+  circuit_t *c = setup_circ(1);
+  T_ASSERT(c);
+  /* IPv4 + IPv6 + hostname, each with its TTL (tor-spec §6.4). */
+  T_OK(stream_resolve(c, "multi.example", &owner_edge, NULL, fr.now, &st));
+  fr_pump(&fr);
+  uint8_t b[64];
+  size_t k = 0;
+  b[k++] = RESOLVED_TYPE_IPV4;
+  b[k++] = 4;
+  b[k++] = 192, b[k++] = 0, b[k++] = 2, b[k++] = 7;
+  b[k++] = 0, b[k++] = 0, b[k++] = 0, b[k++] = 30;
+  b[k++] = RESOLVED_TYPE_IPV6;
+  b[k++] = 16;
+  for (int i = 0; i < 16; i++)
+    b[k++] = (uint8_t)(0x20 + i);
+  b[k++] = 0, b[k++] = 0, b[k++] = 1, b[k++] = 0;
+  b[k++] = RESOLVED_TYPE_HOSTNAME;
+  b[k++] = 9;
+  memcpy(b + k, "host.test", 9);
+  k += 9;
+  b[k++] = 0, b[k++] = 0, b[k++] = 0, b[k++] = 5;
+  T_OK(fr_send(&fr, 0, RELAY_COMMAND_RESOLVED, fr.last_resolve_sid, b, k));
+  T_EQ_UINT(ed.resolved, 1);
+  T_EQ_UINT(ed.res.n_answers, 3);
+  T_EQ_UINT(ed.res.answers[0].type, RESOLVED_TYPE_IPV4);
+  T_EQ_UINT(ed.res.answers[0].ttl, 30);
+  T_EQ_MEM(ed.values[0], b + 2, 4);
+  T_EQ_UINT(ed.res.answers[1].type, RESOLVED_TYPE_IPV6);
+  T_EQ_UINT(ed.res.answers[1].ttl, 256);
+  T_EQ_MEM(ed.values[1], b + 12, 16);
+  T_EQ_UINT(ed.res.answers[2].type, RESOLVED_TYPE_HOSTNAME);
+  T_EQ_UINT(ed.res.answers[2].len, 9);
+  T_EQ_MEM(ed.values[2], "host.test", 9);
+  T_EQ_UINT(ed.res.answers[2].ttl, 5);
+  T_EQ_UINT(circuit_n_half_closed(c), 0);
+
+  /* A lone error answer is an answer, not a protocol error. */
+  T_OK(stream_resolve(c, "nx.example", &owner_edge, NULL, fr.now, &st));
+  fr_pump(&fr);
+  uint8_t err[] = {RESOLVED_TYPE_ERROR_NONTRANSIENT, 0, 0, 0, 0, 0};
+  T_OK(fr_send(&fr, 0, RELAY_COMMAND_RESOLVED, fr.last_resolve_sid, err,
+               sizeof(err)));
+  T_EQ_UINT(ed.resolved, 2);
+  T_EQ_UINT(ed.res.n_answers, 1);
+  T_EQ_UINT(ed.res.answers[0].type, RESOLVED_TYPE_ERROR_NONTRANSIENT);
+
+  /* A truncated answer ends the stream (TORPROTOCOL), keeps the circuit,
+   * and leaves no half-closed entry waiting for another answer. */
+  T_OK(stream_resolve(c, "bad.example", &owner_edge, NULL, fr.now, &st));
+  fr_pump(&fr);
+  uint8_t trunc[] = {RESOLVED_TYPE_IPV4, 4, 1, 2};
+  T_OK(fr_send(&fr, 0, RELAY_COMMAND_RESOLVED, fr.last_resolve_sid, trunc,
+               sizeof(trunc)));
+  T_EQ_UINT(ed.ends, 1);
+  T_EQ_UINT(ed.reason, END_REASON_TORPROTOCOL);
+  T_EQ_INT(circuit_state(c), CIRCUIT_STATE_OPEN);
+  T_EQ_UINT(circuit_n_half_closed(c), 0);
+  fr_pump(&fr);
+  T_EQ_UINT(fr.n_end, 0); /* no END on a RESOLVE stream */
+done:
+  teardown();
+}
+
+/* Late DATA on a stream we closed is dropped quietly but still counts
+ * toward the circuit window, so our circuit SENDMEs keep coming with the
+ * right digests (tor-spec §6.3, §7.3). */
+static void
+test_half_closed_counts_circuit_window(void)
+{
+  stream_t *st = NULL;
+  uint8_t data[RELAY_PAYLOAD_LEN];
+  memset(&ed, 0, sizeof(ed));
+  memset(data, 'd', sizeof(data));
+  circuit_t *c = setup_circ(3);
+  T_ASSERT(c);
+  T_OK(stream_open(c, "example.com", 80, 0, 0, &owner_edge, NULL, fr.now,
+                   &st));
+  fr_pump(&fr);
+  T_EQ_UINT(ed.connected, 1);
+  const uint16_t sid = stream_id(st);
+  stream_close(st, END_REASON_DONE, fr.now);
+  fr_pump(&fr);
+  T_EQ_UINT(fr.n_end, 1);
+  for (int i = 0; i < 450; i++)
+    T_OK(fr_send(&fr, 2, RELAY_COMMAND_DATA, sid, data, sizeof(data)));
+  fr_pump(&fr);
+  T_EQ_INT(circuit_state(c), CIRCUIT_STATE_OPEN);
+  T_EQ_UINT(circuit_stats(c)->sendmes_sent, 4);
+  T_EQ_UINT(fr.client_sendmes_ok, 4);
+  T_EQ_UINT(fr.client_sendmes_bad, 0);
+  T_EQ_INT(circuit_deliver_window(c, 2), CIRCWINDOW_START_MAX - 50);
+  T_EQ_UINT(fr.stream_sendmes, 0); /* none for a closed stream */
+  T_EQ_UINT(ed.ends, 0);
+  /* Their END retires the ID; it is then free for reuse. */
+  T_OK(fr_send(&fr, 2, RELAY_COMMAND_END, sid, NULL, 0));
+  T_EQ_UINT(circuit_n_half_closed(c), 0);
+  T_EQ_INT(circuit_state(c), CIRCUIT_STATE_OPEN);
+done:
+  teardown();
+}
+
 static const t_case cases[] = {
+    T_CASE(test_optimistic_then_end_exitpolicy),
+    T_CASE(test_resolved_answers),
+    T_CASE(test_half_closed_counts_circuit_window),
     T_CASE(test_congested_refuses_only_data),
     T_CASE(test_fair_turns),
     T_CASE(test_50mib_both_ways_congested),
