@@ -49,7 +49,7 @@ typedef struct daemon_t {
   struct event_base *base;
   log_sink_t sinks[MAX_LOG_SINKS];
   int n_sinks;
-  const char *pidfile; /**< written at start, removed at exit */
+  char pidfile[4096]; /**< written at start, removed at exit ("" none) */
 } daemon_t;
 
 static void
@@ -463,7 +463,7 @@ main(int argc, char **argv)
               strerror(errno));
       goto done;
     }
-    d.pidfile = pidfile;
+    snprintf(d.pidfile, sizeof(d.pidfile), "%s", pidfile);
   }
   if (chive_client_start(d.client) != CHIVE_OK) {
     fprintf(stderr, "chive: cannot start the client\n");
@@ -476,7 +476,7 @@ done:
     if (sigs[i])
       event_free(sigs[i]);
   chive_client_free(d.client);
-  if (d.pidfile)
+  if (d.pidfile[0])
     (void)unlink(d.pidfile);
   if (d.base)
     event_base_free(d.base);

@@ -42,6 +42,29 @@ rng_below(void *arg, uint64_t n)
 }
 
 static void boot_circ_try(chive_client_t *c);
+
+/** Build timeout in use, ms: CircuitBuildTimeout when set and
+ * LearnCircuitBuildTimeout is 0 (tor(1): "this value is the only one
+ * used"), else the learned one (path-spec §2.4). */
+static uint32_t
+build_timeout_ms(const chive_client_t *c)
+{
+  int64_t fixed = config_get_interval_s(c->cfg, OPT_CIRCUIT_BUILD_TIMEOUT);
+  if (fixed > 0 && !config_get_bool(c->cfg, OPT_LEARN_CIRCUIT_BUILD_TIMEOUT))
+    return (uint32_t)(fixed * 1000);
+  return cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
+}
+
+/** Measurement (close) timeout, ms; equal to the build timeout when it
+ * is fixed. */
+static uint32_t
+close_timeout_ms(const chive_client_t *c)
+{
+  int64_t fixed = config_get_interval_s(c->cfg, OPT_CIRCUIT_BUILD_TIMEOUT);
+  if (fixed > 0 && !config_get_bool(c->cfg, OPT_LEARN_CIRCUIT_BUILD_TIMEOUT))
+    return (uint32_t)(fixed * 1000);
+  return cbt_close_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
+}
 static void cbt_note(chive_client_t *c, cbt_update_t u);
 
 /** Consensus parameter lookup for cbt_params_from_consensus(). */
@@ -340,7 +363,7 @@ xc_opened(ocirc_t *oc, void *arg)
   x->opened = true;
   evloop_timer_cancel(x->timer);
   circuit_t *circ = ocirc_circuit(oc);
-  if (circ) {
+  if (circ && config_get_bool(c->cfg, OPT_LEARN_CIRCUIT_BUILD_TIMEOUT)) {
     cbt_note(c, cbt_add_build_time(&c->cbt, (uint32_t)(
                                                 circuit_build_time_us(circ) /
                                                 1000)));
@@ -456,7 +479,7 @@ xc_build_timeout(evloop_timer_t *t, void *arg)
     x->measuring = true;
     log_info(c->log, LD_CIRC,
              "Circuit not built after %u ms; giving up on using it.",
-             (unsigned)cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS));
+             (unsigned)build_timeout_ms(c));
     if (x->gc) {
       guards_circuit_cancel(c->guards, x->gc);
       guard_circ_free(x->gc);
@@ -466,14 +489,15 @@ xc_build_timeout(evloop_timer_t *t, void *arg)
     memset(&x->ev, 0, sizeof(x->ev));
     if (owner.closed)
       owner.closed(x->oc, DESTROY_REASON_TIMEOUT, false, x->arg);
-    uint32_t use = cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
-    uint32_t close = cbt_close_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS);
+    uint32_t use = build_timeout_ms(c);
+    uint32_t close = close_timeout_ms(c);
     if (close > use &&
         evloop_timer_schedule(x->timer, close - use) == CHIVE_OK)
       return;
   }
   circuit_t *circ = ocirc_circuit(x->oc);
-  if (circ && circuit_n_hops(circ) >= 1)
+  if (circ && circuit_n_hops(circ) >= 1 &&
+      config_get_bool(c->cfg, OPT_LEARN_CIRCUIT_BUILD_TIMEOUT))
     cbt_note(c, cbt_add_timeout(&c->cbt));
   ocirc_close(x->oc, DESTROY_REASON_TIMEOUT);
 }
@@ -563,7 +587,7 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
     e = evloop_timer_new(c->loop, xc_build_timeout, x, &x->timer);
     if (e == CHIVE_OK)
       e = evloop_timer_schedule(
-          x->timer, cbt_timeout_ms_for_hops(&c->cbt, PATH_DEFAULT_HOPS));
+          x->timer, build_timeout_ms(c));
     if (e == CHIVE_OK)
       e = circmgr_launch(c->circmgr, &t, false, hops, PATH_DEFAULT_HOPS,
                        CIRCUIT_PURPOSE_GENERAL, &xev, x, &x->oc);

@@ -282,6 +282,12 @@ chive_client_reconfigure(chive_client_t *c, const chive_config_t *cfg,
   chive_err_t e = CHIVE_OK;
   if (c->started && !c->stopped) {
     pool_reconfigure(c);
+    if (!c->network_started && !config_get_bool(copy, OPT_DISABLE_NETWORK)) {
+      if (dirglue_start(c) == CHIVE_OK)
+        c->network_started = true;
+      else
+        log_warn(c->log, LD_GENERAL, "Cannot start directory fetching.");
+    }
     e = streams_reconfigure(c, copy);
     if (e != CHIVE_OK)
       errf(err, err_len, "Some listeners could not be opened: %s",
@@ -394,8 +400,12 @@ chive_client_start(chive_client_t *c)
   e = circbuild_start(c);
   if (e == CHIVE_OK)
     e = pool_start(c);
-  if (e == CHIVE_OK)
-    e = dirglue_start(c);
+  if (e == CHIVE_OK && config_get_bool(c->cfg, OPT_DISABLE_NETWORK))
+    log_notice(c->log, LD_GENERAL,
+               "DisableNetwork is set: no connections to the Tor network "
+               "until it is cleared.");
+  else if (e == CHIVE_OK && (e = dirglue_start(c)) == CHIVE_OK)
+    c->network_started = true;
   if (e != CHIVE_OK)
     log_warn(c->log, LD_GENERAL, "Cannot start directory fetching: %s",
              chive_err_str(e));

@@ -50,6 +50,8 @@ struct chive_client_t {
   struct event *boot_event;  /**< deferred bootstrap callback */
   bool started;
   bool stopped;
+  bool network_started;      /**< directory fetching runs (not
+                              * DisableNetwork) */
   bool testing_network;
   char data_dir[FS_MAX_PATH_LEN]; /**< "" = no DataDirectory */
   dir_server_t authorities[DIR_MAX_AUTHORITIES];

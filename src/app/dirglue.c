@@ -10,6 +10,7 @@
 
 #include "app/client_st.h"
 #include "app/circbuild.h"
+#include "app/config_int.h"
 #include "app/dirglue.h"
 #include "lib/malloc/malloc.h"
 
@@ -177,6 +178,8 @@ dirglue_start(chive_client_t *c)
   dc.log = c->log;
   dc.clock = c->clock;
   dc.testing_network = c->testing_network;
+  dc.min_path_fraction =
+      config_get_double(c->cfg, OPT_PATHS_NEEDED_TO_BUILD_CIRCUITS);
   dc.on_event = on_dir_event;
   dc.on_event_arg = c;
   chive_err_t e;

@@ -248,6 +248,17 @@ has_suffix(const char *h, const char *suffix)
   return n >= m && !strcasecmp(h + n - m, suffix);
 }
 
+/** The destination for logs: "[scrubbed]" under SafeLogging (tor(1):
+ * "strings that could identify ... the destination"). */
+static const char *
+safe_dest(const app_stream_t *st)
+{
+  const char *v = config_get_str(st->sm->c->cfg, OPT_SAFE_LOGGING);
+  if (v && !strcmp(v, "0"))
+    return st->orig_host;
+  return "[scrubbed]";
+}
+
 /* ---- freeing -------------------------------------------------------------- */
 
 static void
@@ -373,7 +384,7 @@ fail_request(app_stream_t *st, uint8_t reason, bool remote,
 {
   log_info(st->sm->c->log, LD_APP,
            "Stream %" PRIu64 " to %s:%u failed: %s (%s).", st->id,
-           st->orig_host, (unsigned)st->port, end_reason_name(reason),
+           safe_dest(st), (unsigned)st->port, end_reason_name(reason),
            remote ? "from the exit" : "local");
   emit(st, CEV_STREAM_FAILED, reason, remote);
   count_result(st, result);
@@ -1301,7 +1312,7 @@ streams_tick(evloop_timer_t *t, void *arg)
       log_notice(c->log, LD_APP,
                  "Stream %" PRIu64 ": no circuit to %s:%u within %d s; "
                  "giving up.",
-                 st->id, st->orig_host, (unsigned)st->port,
+                 st->id, safe_dest(st), (unsigned)st->port,
                  (int)(sm->circ_timeout_ms / 1000));
       fail_request(st, END_REASON_TIMEOUT, false, APP_REQ_TIMEOUT);
       break;

@@ -111,6 +111,7 @@ struct dirmgr_t {
   logger_t *log;
   const chive_clock_t *clock;
   bool testing;
+  double min_path;           /**< PathsNeededToBuildCircuits */
   dirmgr_event_fn on_event;
   void *on_event_arg;
   protover_set_t supported;
@@ -1093,7 +1094,7 @@ update_enough(dirmgr_t *m)
   m->pct_m = (int)(f[1] * 100);
   m->pct_e = (int)(f[2] * 100);
   m->pct_path = (int)(path * 100);
-  m->enough = ok && path >= DIRMGR_MIN_PATH_FRACTION;
+  m->enough = ok && path >= m->min_path;
 }
 
 /** NOTICE the user about microdescriptor progress / readiness. */
@@ -1126,7 +1127,7 @@ log_progress(dirmgr_t *m)
              "(%d%% of guard, %d%% of middle and %d%% of exit bandwidth: "
              "%d%% of paths; %d%% needed).",
              m->n_have, m->cons->n_routers, m->pct_g, m->pct_m, m->pct_e,
-             m->pct_path, (int)(DIRMGR_MIN_PATH_FRACTION * 100));
+             m->pct_path, (int)(m->min_path * 100));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1497,6 +1498,9 @@ dirmgr_new(const dirmgr_config_t *cfg, dirmgr_t **out)
   m->log = cfg->log;
   m->clock = cfg->clock ? cfg->clock : clock_system();
   m->testing = cfg->testing_network;
+  m->min_path = cfg->min_path_fraction > 0 && cfg->min_path_fraction <= 1
+                    ? cfg->min_path_fraction
+                    : DIRMGR_MIN_PATH_FRACTION;
   m->on_event = cfg->on_event;
   m->on_event_arg = cfg->on_event_arg;
   m->proto_ok = true;

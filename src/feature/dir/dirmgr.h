@@ -87,6 +87,10 @@ typedef struct dirmgr_config_t {
   logger_t *log;                   /**< borrowed */
   const chive_clock_t *clock;      /**< borrowed; NULL: system */
   bool testing_network;            /**< TestingTorNetwork: short delays */
+  /** Fraction of paths needed to build circuits (tor's
+   * PathsNeededToBuildCircuits, 0 < f <= 1); 0 or below: the default
+   * DIRMGR_MIN_PATH_FRACTION. */
+  double min_path_fraction;
   dirmgr_event_fn on_event;        /**< optional */
   void *on_event_arg;
 } dirmgr_config_t;
