@@ -171,8 +171,7 @@ struct app_stream_t {
   ocirc_t *oc;                /**< attached circuit, or NULL */
   void *pool_handle;          /**< pooled-circuit handle, or NULL */
   stream_t *rs;               /**< the core stream while attached */
-  const ocirc_t *excluded[STREAM_MAX_EXCLUDED]; /**< circuits tried (compared
-                                                 * only, never used) */
+  uint32_t excluded[STREAM_MAX_EXCLUDED]; /**< ocirc_id()s tried */
   size_t n_excluded;
   unsigned attempts;
   size_t opt_sent;            /**< optimistic bytes sent, not drained */
@@ -503,11 +502,11 @@ retry_or_fail(app_stream_t *st, uint8_t reason, bool remote)
   bool retire = false;
   bool retriable = end_is_retriable(reason, &retire);
   if (st->oc && st->n_excluded < STREAM_MAX_EXCLUDED)
-    st->excluded[st->n_excluded++] = st->oc;
+    st->excluded[st->n_excluded++] = ocirc_id(st->oc);
   if (st->oc && retire)
     pool_retire_circ(st->sm->c, st->oc);
   if (st->attempts >= STREAM_MAX_ATTEMPTS || !retriable) {
-    st->rs = NULL; /* gone or closed by the caller */
+    as_detach(st, reason); /* closes the core stream if it still exists */
     fail_request(st, reason, remote,
                  reason == END_REASON_TIMEOUT ? APP_REQ_TIMEOUT
                                               : APP_REQ_FAILED);
@@ -712,8 +711,9 @@ static bool
 circ_not_excluded(ocirc_t *oc, void *arg)
 {
   const app_stream_t *st = arg;
+  uint32_t id = ocirc_id(oc);
   for (size_t i = 0; i < st->n_excluded; i++)
-    if (st->excluded[i] == oc)
+    if (st->excluded[i] == id)
       return false;
   return true;
 }
@@ -774,10 +774,10 @@ open_on(app_stream_t *st, ocirc_t *oc, void *pool_handle)
   }
   if (e != CHIVE_OK) {
     log_info(sm->c->log, LD_APP,
-             "Stream %" PRIu64 ": cannot open on its circuit: %s", st->id,
-             chive_err_str(e));
+             "Stream %" PRIu64 ": cannot open on circuit %" PRIu32 ": %s",
+             st->id, ocirc_id(oc), chive_err_str(e));
     if (st->n_excluded < STREAM_MAX_EXCLUDED)
-      st->excluded[st->n_excluded++] = oc;
+      st->excluded[st->n_excluded++] = ocirc_id(oc);
     st->oc = NULL;
     if (pool_handle)
       pool_stream_detached(sm->c, pool_handle);
@@ -1320,8 +1320,9 @@ streams_tick(evloop_timer_t *t, void *arg)
       /* No answer from the exit in time: retire the circuit for new
        * streams and try another (tor's connection_ap_expire_beginning). */
       log_info(c->log, LD_APP,
-               "Stream %" PRIu64 ": no answer from the exit; retrying.",
-               st->id);
+               "Stream %" PRIu64 ": no answer on circuit %" PRIu32
+               "; retrying.",
+               st->id, st->oc ? ocirc_id(st->oc) : 0u);
       if (st->oc)
         pool_retire_circ(c, st->oc);
       retry_or_fail(st, END_REASON_TIMEOUT, false);
@@ -1730,7 +1731,6 @@ streams_close(chive_client_t *c, app_stream_t *st, uint8_t reason)
     as_flush_and_close(st);
     return;
   }
-  st->rs = st->rs; /* keep */
   as_detach(st, reason);
   fail_request(st, reason, false, APP_REQ_FAILED);
 }
