@@ -361,6 +361,14 @@ def main():
     n = fetch(socks, url, files["blob.bin"]["sha256"], "exit")
     n += fetch(socks, url, files["blob.bin"]["sha256"], "exit again")
     text = scrape(mport, "after traffic")
+    s_tmp = samples(text)
+    # Every built circuit's build time is observed, once (all CEV_CIRC
+    # BUILT events reach the metrics).
+    check(s_tmp["chive_circuit_build_seconds_count"] ==
+          s_tmp["chive_circuits_built_total"],
+          "build times observed (%g) != circuits built (%g)"
+          % (s_tmp["chive_circuit_build_seconds_count"],
+             s_tmp["chive_circuits_built_total"]))
     promtool_check(text, "after traffic")
     s2 = samples(text)
     grew = {k: s2[k] - s1.get(k, 0) for k in s2}
