@@ -25,6 +25,7 @@ Checks, each bounded in time:
   6. SIGINT makes chive exit cleanly.
 """
 
+import atexit
 import hashlib
 import json
 import os
@@ -65,10 +66,25 @@ def free_port():
     return p
 
 
+CHILDREN = []
+
+
+def kill_children():
+    """On any exit (fail() included), leave no chive behind."""
+    for p in CHILDREN:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
+atexit.register(kill_children)
+
+
 def run_chive(binary, torrc, logfile):
     log = open(logfile, "w")
     p = subprocess.Popen([binary, "-f", torrc], stdout=log,
                          stderr=subprocess.STDOUT)
+    CHILDREN.append(p)
     return p, log
 
 
