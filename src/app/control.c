@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,11 @@ conn_finish(control_conn_t *cc)
   if (had_events)
     control_events_update(ctl);
   reaper_mark(ctl->reaper, &cc->reap, cc, conn_free);
+  if (cc->owning) {
+    cc->owning = false;
+    control_owner_gone(ctl, "Owning controller connection has closed -- "
+                            "exiting now.");
+  }
 }
 
 void
@@ -238,9 +244,6 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
       log_info(cc->ctl->c->log, LD_CONTROL,
                "Control connection %llu closed by the controller.",
                (unsigned long long)cc->id);
-      if (cc->owning)
-        log_notice(cc->ctl->c->log, LD_CONTROL,
-                   "Owning controller connection has closed.");
       conn_finish(cc);
       break;
     }
@@ -259,6 +262,40 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
     conn_process(cc, buf, n);
   }
   chive_memwipe(buf, sizeof(buf));
+}
+
+void
+control_owner_gone(control_t *ctl, const char *why)
+{
+  chive_client_t *c = ctl->c;
+  if (ctl->exiting)
+    return;
+  ctl->exiting = true;
+  log_notice(c->log, LD_CONTROL, "%s", why);
+  control_flush_all(ctl);
+  if (!client_deliver_signal(c, "SHUTDOWN"))
+    log_warn(c->log, LD_CONTROL,
+             "The owning controller is gone but no handler is installed "
+             "to exit; continuing.");
+}
+
+/** Once a second: has __OwningControllerProcess exited?  (tor polls the
+ * process the same way, with kill(pid, 0), on systems without a better
+ * mechanism.) */
+static void
+owner_tick(evloop_timer_t *t, void *arg)
+{
+  control_t *ctl = arg;
+  const chive_config_t *cfg = ctl->c->cfg;
+  (void)t;
+  if (ctl->exiting || !config_is_set(cfg, OPT_OWNING_CONTROLLER_PROCESS))
+    return;
+  int64_t pid = config_get_int(cfg, OPT_OWNING_CONTROLLER_PROCESS);
+  if (pid <= 0 || pid > 0x7fffffff)
+    return;
+  if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+    control_owner_gone(ctl, "Owning controller process has vanished -- "
+                            "exiting now.");
 }
 
 /* Listener callbacks need the control_t: keep a small trampoline. */
@@ -473,21 +510,31 @@ setup_auth(control_t *ctl)
     }
   }
   if (ctl->cookie_auth) {
-    if (!c->data_dir[0]) {
+    if (!c->data_dir[0] && !config_get_str(c->cfg, OPT_COOKIE_AUTH_FILE)) {
       log_warn(c->log, LD_CONFIG,
                "Cookie authentication needs a DataDirectory for its "
                "cookie file.");
       return CHIVE_ERR_INVAL;
     }
     chive_err_t e;
-    if ((e = fs_join(ctl->cookie_path, sizeof(ctl->cookie_path),
-                     c->data_dir, CONTROL_COOKIE_FILE_NAME)) != CHIVE_OK ||
-        (e = control_auth_cookie_new(ctl->cookie)) != CHIVE_OK)
+    const char *file = config_get_str(c->cfg, OPT_COOKIE_AUTH_FILE);
+    if (file && file[0])
+      e = chive_snprintf(ctl->cookie_path, sizeof(ctl->cookie_path), NULL,
+                         "%s", file);
+    else
+      e = fs_join(ctl->cookie_path, sizeof(ctl->cookie_path), c->data_dir,
+                  CONTROL_COOKIE_FILE_NAME);
+    if (e != CHIVE_OK || (e = control_auth_cookie_new(ctl->cookie)) !=
+                             CHIVE_OK)
       return e;
     /* control-spec §5.1: the file holds the 32 bytes, nothing else;
-     * only its owner may read it. */
+     * only its owner may read it (and its group with
+     * CookieAuthFileGroupReadable). */
+    unsigned mode =
+        config_get_bool(c->cfg, OPT_COOKIE_AUTH_FILE_GROUP_READABLE) ? 0640
+                                                                      : 0600;
     if ((e = fs_write_atomic(ctl->cookie_path, ctl->cookie,
-                             sizeof(ctl->cookie), 0600)) != CHIVE_OK) {
+                             sizeof(ctl->cookie), mode)) != CHIVE_OK) {
       log_warn(c->log, LD_FS, "Cannot write the control cookie file %s: %s",
                ctl->cookie_path, chive_err_str(e));
       return e;
@@ -498,6 +545,38 @@ setup_auth(control_t *ctl)
 }
 
 /* ---- start / stop ----------------------------------------------------- */
+
+/** ControlPortWriteToFile: one "PORT=addr:port" or "UNIX_PORT=path"
+ * line per listener (tor's format), for controllers that asked for an
+ * automatic port ("ControlPort auto"). */
+static chive_err_t
+write_port_file(control_t *ctl)
+{
+  chive_client_t *c = ctl->c;
+  const char *path = config_get_str(c->cfg, OPT_CONTROL_PORT_WRITE_TO_FILE);
+  if (!path || !path[0])
+    return CHIVE_OK;
+  strbuf_t sb;
+  strbuf_init(&sb, (size_t)CONTROL_MAX_LISTENERS * 300);
+  chive_err_t e = CHIVE_OK;
+  for (size_t i = 0; i < ctl->n_listeners && e == CHIVE_OK; i++) {
+    const control_listener_t *l = &ctl->listeners[i];
+    e = strbuf_addf(&sb, "%s=%s\n", l->is_unix ? "UNIX_PORT" : "PORT",
+                    l->name);
+  }
+  if (e == CHIVE_OK)
+    e = fs_write_atomic(path, strbuf_str(&sb), strbuf_len(&sb), 0600);
+  strbuf_clear(&sb);
+  if (e != CHIVE_OK) {
+    log_warn(c->log, LD_FS, "Cannot write ControlPortWriteToFile %s: %s",
+             path, chive_err_str(e));
+    return e;
+  }
+  if (chive_snprintf(ctl->port_file, sizeof(ctl->port_file), NULL, "%s",
+                     path) != CHIVE_OK)
+    ctl->port_file[0] = 0;
+  return CHIVE_OK;
+}
 
 chive_err_t
 control_start(chive_client_t *c)
@@ -546,6 +625,13 @@ control_start(chive_client_t *c)
     if (e == CHIVE_OK)
       e = arm_listener(p);
   }
+  if (e == CHIVE_OK)
+    e = write_port_file(ctl);
+  if (e == CHIVE_OK &&
+      (e = evloop_timer_new(c->loop, owner_tick, ctl, &ctl->owner_timer)) ==
+          CHIVE_OK)
+    e = evloop_timer_schedule_periodic(ctl->owner_timer,
+                                       CONTROL_OWNER_POLL_MS);
   if (e != CHIVE_OK) {
     control_stop(c);
     return e;
@@ -560,6 +646,10 @@ control_stop(chive_client_t *c)
   if (!ctl)
     return;
   control_priv_t *p = (control_priv_t *)ctl;
+  /* Replies already queued (the "250 OK" to SIGNAL SHUTDOWN) are
+   * written if the sockets take them now. */
+  control_flush_all(ctl);
+  evloop_timer_free(ctl->owner_timer);
   for (size_t i = 0; i < ctl->n_listeners; i++) {
     control_listener_t *l = &ctl->listeners[i];
     if (l->ev)
@@ -582,6 +672,8 @@ control_stop(chive_client_t *c)
   reaper_free(ctl->reaper); /* frees every marked connection */
   if (ctl->cookie_path[0] && fs_remove(ctl->cookie_path) != CHIVE_OK)
     log_info(c->log, LD_FS, "Could not remove %s", ctl->cookie_path);
+  if (ctl->port_file[0] && fs_remove(ctl->port_file) != CHIVE_OK)
+    log_info(c->log, LD_FS, "Could not remove %s", ctl->port_file);
   chive_memwipe(ctl->cookie, sizeof(ctl->cookie));
   if (ctl->pws)
     chive_free_wipe(ctl->pws);

@@ -325,6 +325,29 @@ find_stream(control_t *ctl, const char *s)
   return streams_find(ctl->c, id);
 }
 
+typedef struct count_streams_t {
+  const ocirc_t *oc;
+  size_t n;
+} count_streams_t;
+
+static void
+count_streams_cb(app_stream_t *st, void *arg)
+{
+  count_streams_t *w = arg;
+  if (app_stream_circ(st) == w->oc)
+    w->n++;
+}
+
+/** Streams attached to <b>oc</b>. */
+static size_t
+circ_n_streams(chive_client_t *c, const ocirc_t *oc)
+{
+  count_streams_t w = {oc, 0};
+  if (c->streams)
+    streams_foreach(c, count_streams_cb, &w);
+  return w.n;
+}
+
 static const control_cmd_syntax_t dropguards_syntax = {
     .max_args = 0,
 };
@@ -355,9 +378,15 @@ handle_closecircuit(control_conn_t *cc, const control_args_t *args)
     control_conn_reply(cc, 552, "Unknown circuit \"%s\"", args->args[0]);
     return;
   }
-  /* IfUnused: chive keeps no per-circuit stream count here; a circuit
-   * with streams is closed anyway (tor closes it when unused). */
+  /* §3.17: with IfUnused, a circuit that carries streams stays open
+   * (the reply is still "250 OK", as tor's). */
+  bool if_unused = false;
+  for (size_t i = 0; i < args->n_kv; i++)
+    if (str_eq_ci(args->kv[i].key, "IfUnused") && !args->kv[i].value[0])
+      if_unused = true;
   control_conn_reply(cc, 250, "OK");
+  if (if_unused && circ_n_streams(cc->ctl->c, oc) > 0)
+    return;
   ocirc_close(oc, DESTROY_REASON_REQUESTED);
 }
 
@@ -537,10 +566,31 @@ handle_attachstream(control_conn_t *cc, const control_args_t *args)
     }
     hop = h;
   }
-  if (oc && hop > ocirc_n_hops_planned(oc)) {
-    control_conn_reply(cc, 551, "Circuit doesn't have %u hops.",
-                       (unsigned)hop);
-    return;
+  if (oc) {
+    /* §3.13 and tor: never to a one-hop circuit or to hop 1; HOP= names
+     * the hop that acts as the exit. */
+    size_t n = ocirc_n_hops_planned(oc);
+    if (n < 2 || hop == 1) {
+      control_conn_reply(cc, 551, "Can't attach stream to one-hop circuit.");
+      return;
+    }
+    if (hop > n) {
+      control_conn_reply(cc, 551, "Circuit doesn't have %u hops.",
+                         (unsigned)hop);
+      return;
+    }
+    if (hop == n)
+      hop = 0; /* the last hop: the ordinary case */
+    if (hop != 0) {
+      /* Leaky-pipe exits (a BEGIN to a middle hop) are not done by
+       * chive's streams yet: refuse rather than silently use the last
+       * hop. */
+      control_conn_reply(cc, 551,
+                         "Attaching a stream to hop %u of %u is not "
+                         "supported; only the last hop can be the exit.",
+                         (unsigned)hop, (unsigned)n);
+      return;
+    }
   }
   chive_err_t e = streams_attach(ctl->c, st, oc, hop);
   if (e == CHIVE_ERR_INVAL) {

@@ -277,7 +277,8 @@ option_is_fixed(const char *canon)
       "HTTPTunnelPort",  "ControlPort",       "ControlSocket",
       "CookieAuthentication", "HashedControlPassword", "MetricsPort",
       "MetricsPortPolicy", "HiddenServiceDir", "HiddenServicePort",
-      "PidFile",
+      "PidFile", "CookieAuthFile", "CookieAuthFileGroupReadable",
+      "ControlPortWriteToFile", "__ConfigFile",
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(fixed); i++)
     if (!strcmp(canon, fixed[i]))
@@ -534,6 +535,11 @@ handle_signal(control_conn_t *cc, const control_args_t *args)
       canon = names[i];
   if (!canon) {
     control_conn_reply(cc, 552, "Unrecognized signal code \"%s\"", s);
+    return;
+  }
+  if (control_signal_needs_embedder(canon) && !cc->ctl->c->signal_cb) {
+    /* A library embedder that installed no signal handler. */
+    control_conn_reply(cc, 551, "Signal %s is not handled here", canon);
     return;
   }
   control_conn_reply(cc, 250, "OK");

@@ -13,9 +13,12 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/client_st.h"
 #include "app/control_int.h"
+#include "app/streams.h"
+#include "core/proto/proto_limits.h"
 #include "lib/malloc/malloc.h"
 #include "lib/text/str.h"
 #include "lib/text/strbuf.h"
@@ -115,6 +118,63 @@ control_events_send(control_t *ctl, ctl_ev_t e, const char *body, size_t len)
   control_outbuf_clear(&o);
 }
 
+void
+control_iso_time_frac(char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  if (clock_gettime(CLOCK_REALTIME, &ts) != 0 || !gmtime_r(&ts.tv_sec, &tm)) {
+    (void)snprintf(buf, len, "1970-01-01T00:00:00.000000");
+    return;
+  }
+  char day[32];
+  if (!strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm))
+    day[0] = 0;
+  (void)snprintf(buf, len, "%s.%06ld", day, (long)(ts.tv_nsec / 1000));
+}
+
+chive_err_t
+control_format_stream_bw(strbuf_t *sb, uint64_t id, uint64_t app_wrote,
+                         uint64_t app_read, const char *when)
+{
+  /* control-spec §4.1.13: the application's view, written first. */
+  return strbuf_addf(sb, "STREAM_BW %llu %llu %llu %s",
+                     (unsigned long long)id, (unsigned long long)app_wrote,
+                     (unsigned long long)app_read, when);
+}
+
+chive_err_t
+control_format_circ_bw(strbuf_t *sb, uint32_t id,
+                       const control_circ_bw_t *now,
+                       const control_circ_bw_t *prev, const char *when)
+{
+  /* control-spec §4.1.22.  READ/WRITTEN: relay cells with their relay
+   * header (CELL_PAYLOAD_LEN each, the circuit header excluded);
+   * DELIVERED_*: RELAY_DATA payload bytes; OVERHEAD_*: the unused tail of
+   * the relay cells that were processed (RELAY_PAYLOAD_LEN each, minus
+   * what was delivered).  Cells dropped are in READ only.  chive counts
+   * the payload of DATA cells only, so control cells' payloads (SENDMEs)
+   * are in OVERHEAD: DELIVERED + OVERHEAD stays below READ. */
+  uint64_t cr = now->cells_r - prev->cells_r;
+  uint64_t cw = now->cells_w - prev->cells_w;
+  uint64_t drop = now->dropped - prev->dropped;
+  uint64_t dr = now->data_r - prev->data_r;
+  uint64_t dw = now->data_w - prev->data_w;
+  uint64_t ok_r = cr > drop ? cr - drop : 0;
+  uint64_t room_r = ok_r * RELAY_PAYLOAD_LEN;
+  uint64_t room_w = cw * RELAY_PAYLOAD_LEN;
+  return strbuf_addf(
+      sb,
+      "CIRC_BW ID=%u READ=%llu WRITTEN=%llu TIME=%s DELIVERED_READ=%llu "
+      "OVERHEAD_READ=%llu DELIVERED_WRITTEN=%llu OVERHEAD_WRITTEN=%llu",
+      (unsigned)id, (unsigned long long)(cr * CELL_PAYLOAD_LEN),
+      (unsigned long long)(cw * CELL_PAYLOAD_LEN), when,
+      (unsigned long long)dr,
+      (unsigned long long)(room_r > dr ? room_r - dr : 0),
+      (unsigned long long)dw,
+      (unsigned long long)(room_w > dw ? room_w - dw : 0));
+}
+
 /* ---- from the hub ---------------------------------------------------- */
 
 static ctl_ev_t
@@ -205,6 +265,21 @@ hub_cb(const cev_t *ev, void *arg)
     control_events_send(ctl, CTL_EV_BW, body, strlen(body));
     return;
   }
+  case CEV_STREAM_BW: {
+    if (!ev->stream)
+      return;
+    char when[40];
+    control_iso_time_frac(when, sizeof(when));
+    strbuf_t sb;
+    strbuf_init(&sb, 256);
+    if (control_format_stream_bw(&sb, app_stream_id(ev->stream),
+                                 ev->n_written, ev->n_read,
+                                 when) == CHIVE_OK)
+      control_events_send(ctl, CTL_EV_STREAM_BW, strbuf_str(&sb),
+                          strbuf_len(&sb));
+    strbuf_clear(&sb);
+    return;
+  }
   case CEV_GUARD:
     send_text(ctl, CTL_EV_GUARD, " ", ev->text);
     return;
@@ -263,6 +338,78 @@ hub_mask_for(uint64_t ev_union)
   return m;
 }
 
+typedef struct circ_bw_walk_t {
+  control_circ_bw_t *cur;
+  size_t n, cap;
+  bool nomem;
+} circ_bw_walk_t;
+
+static void
+circ_bw_collect(ocirc_t *oc, void *arg)
+{
+  circ_bw_walk_t *w = arg;
+  const circuit_t *circ = ocirc_circuit(oc);
+  if (!circ || w->nomem)
+    return;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 16;
+    control_circ_bw_t *p = chive_realloc(w->cur, cap * sizeof(*p));
+    if (!p) {
+      w->nomem = true;
+      return;
+    }
+    w->cur = p;
+    w->cap = cap;
+  }
+  const circuit_stats_t *st = circuit_stats(circ);
+  control_circ_bw_t *e = &w->cur[w->n++];
+  e->id = ocirc_id(oc);
+  e->cells_r = st->cells_received;
+  e->cells_w = st->cells_sent;
+  e->dropped = st->cells_dropped;
+  e->data_r = st->data_bytes_received;
+  e->data_w = st->data_bytes_sent;
+}
+
+/** CIRC_BW for every circuit whose counters moved since the last tick.
+ * circmgr_foreach() walks circuits oldest first, so both snapshots are
+ * sorted by CircuitID and are matched in one merge. */
+static void
+circ_bw_tick(control_t *ctl)
+{
+  chive_client_t *c = ctl->c;
+  circ_bw_walk_t w = {NULL, 0, 0, false};
+  circmgr_foreach(c->circmgr, circ_bw_collect, &w);
+  if (w.nomem) {
+    chive_free(w.cur);
+    return;
+  }
+  char when[40];
+  control_iso_time_frac(when, sizeof(when));
+  size_t j = 0;
+  for (size_t i = 0; i < w.n; i++) {
+    const control_circ_bw_t *now = &w.cur[i];
+    while (j < ctl->n_circ_bw && ctl->circ_bw[j].id < now->id)
+      j++;
+    control_circ_bw_t zero;
+    memset(&zero, 0, sizeof(zero));
+    const control_circ_bw_t *prev =
+        j < ctl->n_circ_bw && ctl->circ_bw[j].id == now->id ? &ctl->circ_bw[j]
+                                                            : &zero;
+    if (now->cells_r == prev->cells_r && now->cells_w == prev->cells_w)
+      continue;
+    strbuf_t sb;
+    strbuf_init(&sb, 512);
+    if (control_format_circ_bw(&sb, now->id, now, prev, when) == CHIVE_OK)
+      control_events_send(ctl, CTL_EV_CIRC_BW, strbuf_str(&sb),
+                          strbuf_len(&sb));
+    strbuf_clear(&sb);
+  }
+  chive_free(ctl->circ_bw);
+  ctl->circ_bw = w.cur;
+  ctl->n_circ_bw = w.n;
+}
+
 /** Once a second: BW (control-spec §4.1.4) with the bytes read and
  * written on every channel since the last tick, for the hub (the
  * control port's and anyone else's subscribers). */
@@ -285,6 +432,22 @@ bw_tick(evloop_timer_t *t, void *arg)
   ctl->bw_last_read = r;
   ctl->bw_last_written = w;
   cev_emit(&c->events, &ev);
+  if (wants(ctl, CTL_EV_CIRC_BW))
+    circ_bw_tick(ctl);
+}
+
+/** Start counting CIRC_BW from the circuits' present totals. */
+static void
+circ_bw_prime(control_t *ctl)
+{
+  circ_bw_walk_t w = {NULL, 0, 0, false};
+  if (ctl->c->circmgr)
+    circmgr_foreach(ctl->c->circmgr, circ_bw_collect, &w);
+  chive_free(ctl->circ_bw);
+  ctl->circ_bw = w.nomem ? NULL : w.cur;
+  ctl->n_circ_bw = w.nomem ? 0 : w.n;
+  if (w.nomem)
+    chive_free(w.cur);
 }
 
 static void
@@ -293,6 +456,15 @@ bw_timer_update(control_t *ctl)
   chive_client_t *c = ctl->c;
   bool want = (ctl->ev_union & (EVBIT(CTL_EV_BW) | EVBIT(CTL_EV_CIRC_BW) |
                                 EVBIT(CTL_EV_STREAM_BW))) != 0;
+  bool want_circ = wants(ctl, CTL_EV_CIRC_BW);
+  if (want_circ && !ctl->circ_bw_on)
+    circ_bw_prime(ctl);
+  ctl->circ_bw_on = want_circ;
+  if (!want_circ && ctl->circ_bw) {
+    chive_free(ctl->circ_bw);
+    ctl->circ_bw = NULL;
+    ctl->n_circ_bw = 0;
+  }
   if (want && !ctl->bw_timer) {
     if (evloop_timer_new(c->loop, bw_tick, ctl, &ctl->bw_timer) != CHIVE_OK)
       return;
@@ -353,6 +525,10 @@ control_events_shutdown(control_t *ctl)
   ctl->hub_subscribed = false;
   ctl->ev_union = 0;
   evloop_timer_free(ctl->bw_timer);
+  chive_free(ctl->circ_bw);
+  ctl->circ_bw = NULL;
+  ctl->n_circ_bw = 0;
+  ctl->circ_bw_on = false;
   c->ctl_log_max = CHIVE_LOG_ERR;
   client_log_update(c);
 }

@@ -16,6 +16,8 @@
 #include "app/client_st.h"
 #include "app/config_int.h"
 #include "app/control_int.h"
+#include "feature/dir/dircache.h"
+#include "lib/crypto/digest.h"
 #include "lib/encoding/base16.h"
 #include "lib/encoding/base64.h"
 #include "lib/malloc/malloc.h"
@@ -326,6 +328,73 @@ gi_ns(control_conn_t *cc, const char *q, strbuf_t *sb, const char **errmsg)
   return format_rs(sb, n->rs);
 }
 
+/** Finding one microdescriptor's text in the cache file. */
+typedef struct md_find_t {
+  const uint8_t *digest; /**< SHA-256 wanted */
+  strbuf_t *sb;
+  bool found;
+  chive_err_t e;
+} md_find_t;
+
+static bool
+md_find_chunk(const char *s, size_t len, void *arg)
+{
+  md_find_t *f = arg;
+  uint8_t d[32];
+  crypto_sha256(s, len, d);
+  if (memcmp(d, f->digest, sizeof(d)) != 0)
+    return true;
+  f->found = true;
+  f->e = strbuf_add(f->sb, s, len);
+  return false;
+}
+
+/** GETINFO md/id/<fp>, md/name/<nick> (control-spec §3.9): the text of
+ * the relay's microdescriptor.  chive keeps microdescriptors parsed, not
+ * as text; their text is in the DataDirectory's cache file, where the
+ * descriptor whose SHA-256 the consensus lists is found (unsaved ones
+ * are written out first).  Bounded by DIRCACHE_MAX_MDS_LEN. */
+static chive_err_t
+gi_md(control_conn_t *cc, const char *q, strbuf_t *sb, const char **errmsg)
+{
+  chive_client_t *c = cc->ctl->c;
+  const nodelist_t *nl = c->nodelist;
+  const char *rest = q + 3; /* after "md/" */
+  const node_t *n = NULL;
+  if (nl && str_starts_with(rest, "id/")) {
+    uint8_t id[20];
+    if (parse_hexid(rest + 3, id))
+      n = nodelist_find_by_rsa(nl, id);
+  } else if (nl && str_starts_with(rest, "name/")) {
+    for (size_t i = 0; i < nodelist_size(nl) && !n; i++)
+      if (str_eq_ci(node_nickname(nodelist_node(nl, i)), rest + 5))
+        n = nodelist_node(nl, i);
+  }
+  if (!n)
+    return CHIVE_ERR_NOTFOUND; /* "Unrecognized key", as tor */
+  if (!n->md || !c->data_dir[0] || !c->dirmgr) {
+    *errmsg = "No microdescriptor for this router";
+    return CHIVE_ERR_NOTFOUND;
+  }
+  if (dirmgr_flush_cache(c->dirmgr) != CHIVE_OK)
+    log_info(c->log, LD_CONTROL, "md: could not write the cache first.");
+  uint8_t *text = NULL;
+  size_t len = 0;
+  if (dircache_read(c->data_dir, DIRCACHE_MDS_FILE, DIRCACHE_MAX_MDS_LEN,
+                    &text, &len) != CHIVE_OK) {
+    *errmsg = "Microdescriptor cache not readable";
+    return CHIVE_ERR_NOTFOUND;
+  }
+  md_find_t f = {n->md->digest, sb, false, CHIVE_OK};
+  (void)dircache_split_mds((const char *)text, len, md_find_chunk, &f);
+  chive_free(text);
+  if (!f.found) {
+    *errmsg = "Microdescriptor not in the cache";
+    return CHIVE_ERR_NOTFOUND;
+  }
+  return f.e;
+}
+
 static chive_err_t
 gi_entry_guards(control_conn_t *cc, const char *q, strbuf_t *sb,
                 const char **errmsg)
@@ -393,6 +462,8 @@ static const gi_def_t getinfo_keys[] = {
      "directory format)."},
     {"ns/name/", true, gi_ns, "Brief summary of router status by nickname "
      "(v2 directory format)."},
+    {"md/id/", true, gi_md, "Microdescriptors by ID"},
+    {"md/name/", true, gi_md, "Microdescriptors by name"},
     {"entry-guards", false, gi_entry_guards, "Which nodes are we using as "
      "entry guards?"},
 };

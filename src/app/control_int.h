@@ -50,6 +50,8 @@ struct event;
  * and PROTOCOLINFO report "<this>-chive (chive-X.Y.Z)" so that
  * controllers that gate features on tor's version (stem, nyx) work. */
 #define CONTROL_TOR_COMPAT_VERSION "0.4.9.1"
+/** How often the owning controller process is checked, ms. */
+#define CONTROL_OWNER_POLL_MS 1000
 /** Name of the cookie file in the DataDirectory (tor's). */
 #define CONTROL_COOKIE_FILE_NAME "control_auth_cookie"
 
@@ -99,6 +101,14 @@ const char *control_event_name(ctl_ev_t e);
 int control_event_parse(const char *name);
 
 typedef struct control_t control_t;
+
+/** One circuit's counters at a CIRC_BW tick (circuit_stats()). */
+typedef struct control_circ_bw_t {
+  uint32_t id;               /**< CircuitID */
+  uint64_t cells_r, cells_w; /**< relay cells received / sent */
+  uint64_t dropped;          /**< received cells ignored */
+  uint64_t data_r, data_w;   /**< RELAY_DATA payload bytes */
+} control_circ_bw_t;
 
 /** One controller connection. */
 typedef struct control_conn_t {
@@ -152,6 +162,14 @@ struct control_t {
   bool dormant;               /**< SIGNAL DORMANT (until ACTIVE) */
   bool in_log_event;          /**< queueing a log event (no recursion) */
   uint64_t last_newnym_ms;    /**< NEWNYM rate limit */
+  /* Ownership (__OwningControllerProcess, TAKEOWNERSHIP). */
+  evloop_timer_t *owner_timer; /**< polls the owning process */
+  bool exiting;               /**< shutdown already asked for */
+  char port_file[FS_MAX_PATH_LEN]; /**< ControlPortWriteToFile, or "" */
+  /* CIRC_BW: per-circuit counters at the last tick, by CircuitID. */
+  control_circ_bw_t *circ_bw; /**< sorted by id; owned */
+  size_t n_circ_bw;
+  bool circ_bw_on;            /**< someone wants CIRC_BW */
 };
 
 /* ---- control.c -------------------------------------------------------- */
@@ -171,6 +189,9 @@ void control_conn_reply(control_conn_t *cc, unsigned code, const char *fmt,
 /** Try to write every connection's pending output now (before the
  * process exits on SIGNAL SHUTDOWN). */
 void control_flush_all(control_t *ctl);
+/** The owning controller (connection or process) is gone: log
+ * <b>why</b> and ask the embedder to shut down (tor exits). */
+void control_owner_gone(control_t *ctl, const char *why);
 /** Current monotonic time in ms (for the auth limiter). */
 uint64_t control_now_ms(const control_t *ctl);
 
@@ -200,6 +221,9 @@ const control_cmd_ext_t *control_cmd_find_ext(const char *kw);
 /** Carry out SIGNAL <b>sig</b> (a canonical name from the SIGNAL
  * table) after "250 OK" was queued. */
 void control_signal_run(control_t *ctl, const char *sig);
+/** True iff SIGNAL <b>sig</b> is carried out by the embedder's signal
+ * callback (SHUTDOWN, HALT, RELOAD and their aliases). */
+bool control_signal_needs_embedder(const char *sig);
 /** __LeaveStreamsUnattached. */
 void control_set_leave_unattached(control_t *ctl, bool leave);
 /** SAVECONF: write the configuration to the configuration file. */
@@ -221,10 +245,9 @@ void control_streams_clear_dns(control_t *ctl);
 
 /** EXTENDCIRCUIT 0 with a path: launch a circuit through <b>hops</b>;
  * *<b>id_out</b> is its CircuitID. */
-CHIVE_MUST_CHECK chive_err_t control_launch_path(control_t *ctl,
-                                                 const circuit_hop_info_t *hops,
-                                                 size_t n_hops,
-                                                 uint32_t *id_out);
+CHIVE_MUST_CHECK chive_err_t
+control_launch_path(control_t *ctl, const circuit_hop_info_t *hops,
+                    size_t n_hops, uint32_t *id_out);
 /** EXTENDCIRCUIT 0 without a path: chive picks an exit path. */
 CHIVE_MUST_CHECK chive_err_t control_launch_auto(control_t *ctl,
                                                  uint32_t *id_out);
@@ -270,6 +293,22 @@ void control_events_send(control_t *ctl, ctl_ev_t e, const char *body,
                          size_t len);
 /** Circuit, channel and stream events (control_circ.c). */
 void control_events_obj(control_t *ctl, const cev_t *ev);
+/** "YYYY-MM-DDTHH:MM:SS.ffffff" now, UTC (control-spec ISOTime2Frac). */
+void control_iso_time_frac(char *buf, size_t len);
+/** Append a STREAM_BW event body (control-spec §4.1.13): <b>app_wrote</b>
+ * is what the application sent into chive, <b>app_read</b> what it got
+ * back. */
+CHIVE_MUST_CHECK chive_err_t control_format_stream_bw(strbuf_t *sb,
+                                                      uint64_t id,
+                                                      uint64_t app_wrote,
+                                                      uint64_t app_read,
+                                                      const char *when);
+/** Append a CIRC_BW event body (control-spec §4.1.22) for the change
+ * from <b>prev</b> to <b>now</b>. */
+CHIVE_MUST_CHECK chive_err_t
+control_format_circ_bw(strbuf_t *sb, uint32_t id,
+                       const control_circ_bw_t *now,
+                       const control_circ_bw_t *prev, const char *when);
 /** Stop everything control_events_update() started. */
 void control_events_shutdown(control_t *ctl);
 

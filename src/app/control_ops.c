@@ -7,10 +7,8 @@
  **/
 #include "lib/cc/compat.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "app/client_st.h"
 #include "app/config_int.h"
@@ -21,53 +19,18 @@
 /** tor waits this long between two NEWNYMs (MAX_SIGNAL_NEWNYM_INTERVAL,
  * seconds); a NEWNYM inside the window is still honoured, later. */
 #define CONTROL_NEWNYM_INTERVAL_MS (10u * 1000u)
-/** Longest /proc/self/cmdline we read, bytes. */
-#define CONTROL_CMDLINE_MAX ((size_t)64 * 1024)
 
 /* ---- configuration file ---------------------------------------------- */
 
 chive_err_t
 control_config_file(control_t *ctl, char *buf, size_t len)
 {
-  (void)ctl;
-  /* The daemon's "-f FILE" (the library API has no config file).
-   * Linux: the arguments are in /proc/self/cmdline, NUL-separated. */
-  /* (procfs files report size 0: read them in a loop.) */
-  FILE *f = fopen("/proc/self/cmdline", "rb");
-  if (!f)
+  /* The daemon sets the hidden option __ConfigFile to the absolute path
+   * of its "-f FILE"; an embedder without a file leaves it unset. */
+  const char *path = config_get_str(ctl->c->cfg, OPT_CONFIG_FILE);
+  if (!path || !path[0])
     return CHIVE_ERR_NOTFOUND;
-  uint8_t *cl = chive_malloc(CONTROL_CMDLINE_MAX);
-  size_t cl_len = 0;
-  if (cl)
-    cl_len = fread(cl, 1, CONTROL_CMDLINE_MAX, f);
-  fclose(f);
-  if (!cl)
-    return CHIVE_ERR_NOMEM;
-  const char *path = NULL;
-  for (size_t i = 0; i < cl_len;) {
-    const char *arg = (const char *)cl + i;
-    size_t al = strnlen(arg, cl_len - i);
-    size_t next = i + al + 1;
-    if ((!strcmp(arg, "-f") || !strcmp(arg, "--torrc-file")) &&
-        next < cl_len &&
-        strnlen((const char *)cl + next, cl_len - next) < cl_len - next) {
-      path = (const char *)cl + next;
-      break;
-    }
-    i = next;
-  }
-  chive_err_t e = CHIVE_ERR_NOTFOUND;
-  if (path) {
-    if (path[0] == '/') {
-      e = chive_snprintf(buf, len, NULL, "%s", path);
-    } else {
-      char cwd[FS_MAX_PATH_LEN];
-      if (getcwd(cwd, sizeof(cwd)))
-        e = chive_snprintf(buf, len, NULL, "%s/%s", cwd, path);
-    }
-  }
-  chive_free(cl);
-  return e;
+  return chive_snprintf(buf, len, NULL, "%s", path);
 }
 
 chive_err_t
@@ -80,6 +43,10 @@ control_config_text(control_t *ctl, strbuf_t *sb)
     if (!config_is_set(cfg, opt))
       continue;
     const char *name = chive_config_option_name(i);
+    /* Hidden options ("__" prefix) are set at run time by the daemon
+     * and controllers; tor does not write them either. */
+    if (!name || str_starts_with(name, "__"))
+      continue;
     for (size_t j = 0; j < config_n_values(cfg, opt) && e == CHIVE_OK; j++)
       e = strbuf_addf(sb, "%s %s\n", name, config_value(cfg, opt, j));
   }
@@ -128,22 +95,32 @@ emit_signal_event(control_t *ctl, const char *sig)
   control_events_send(ctl, CTL_EV_SIGNAL, body, strlen(body));
 }
 
+bool
+control_signal_needs_embedder(const char *sig)
+{
+  return !strcmp(sig, "SHUTDOWN") || !strcmp(sig, "INT") ||
+         !strcmp(sig, "HALT") || !strcmp(sig, "TERM") ||
+         !strcmp(sig, "RELOAD") || !strcmp(sig, "HUP");
+}
+
 void
 control_signal_run(control_t *ctl, const char *sig)
 {
   chive_client_t *c = ctl->c;
   if (!strcmp(sig, "SHUTDOWN") || !strcmp(sig, "INT") ||
       !strcmp(sig, "HALT") || !strcmp(sig, "TERM")) {
-    /* The process's own handlers stop the client and exit (the daemon
-     * handles INT and TERM); write the "250 OK" first, as tor does. */
+    /* The embedder stops the client and exits (the daemon does); the
+     * "250 OK" queued before is written first, as tor does. */
+    bool halt = !strcmp(sig, "HALT") || !strcmp(sig, "TERM");
     control_flush_all(ctl);
-    bool term = !strcmp(sig, "HALT") || !strcmp(sig, "TERM");
-    (void)kill(getpid(), term ? SIGTERM : SIGINT);
+    if (!client_deliver_signal(c, halt ? "HALT" : "SHUTDOWN"))
+      log_warn(c->log, LD_CONTROL, "SIGNAL %s: no handler installed.", sig);
     return;
   }
   if (!strcmp(sig, "RELOAD") || !strcmp(sig, "HUP")) {
     emit_signal_event(ctl, "RELOAD");
-    (void)kill(getpid(), SIGHUP);
+    if (!client_deliver_signal(c, "RELOAD"))
+      log_warn(c->log, LD_CONTROL, "SIGNAL RELOAD: no handler installed.");
     return;
   }
   if (!strcmp(sig, "NEWNYM")) {
