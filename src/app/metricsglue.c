@@ -348,6 +348,14 @@ metricsglue_refresh(chive_client_t *c)
     refresh(c->metrics);
 }
 
+void
+metricsglue_note_no_path(chive_client_t *c)
+{
+  metricsglue_t *g = c ? c->metrics : NULL;
+  if (g)
+    metrics_counter_inc(g->m.circuits_failed[METRICS_CIRC_FAIL_NO_PATH]);
+}
+
 const metrics_registry_t *
 metricsglue_registry(const chive_client_t *c)
 {

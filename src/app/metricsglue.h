@@ -44,6 +44,10 @@ const net_addrport_t *metricsglue_listener_addr(const chive_client_t *c,
 /** Read the scrape-time gauges and totals now (each scrape does this
  * first).  No-op without metrics. */
 void metricsglue_refresh(chive_client_t *c);
+/** Count a circuit that could not even be launched because path
+ * selection found no usable path (chive_circuits_failed_total{reason=
+ * "no_path"}); for the circuit builder to call.  No-op without metrics. */
+void metricsglue_note_no_path(chive_client_t *c);
 /** The registry (NULL without metrics).  Borrowed; for tests. */
 const metrics_registry_t *metricsglue_registry(const chive_client_t *c);
 

@@ -281,6 +281,8 @@ test_circ_events(void)
   emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_RESOURCELIMIT, false);
   emit_circ(f.c, CIRCMGR_CIRC_FAILED, DESTROY_REASON_REQUESTED, false);
   emit_circ(f.c, CIRCMGR_CIRC_FAILED, 200, false);
+  metricsglue_note_no_path(f.c);
+  metricsglue_note_no_path(NULL); /* no-op */
   text = render(f.c);
   T_ASSERT(text);
 #define FAILED(r) sample(text, "chive_circuits_failed_total{reason=\"" r "\"}")
@@ -290,7 +292,7 @@ test_circ_events(void)
   T_EQ_INT(FAILED("protocol"), 1);
   T_EQ_INT(FAILED("resource"), 1);
   T_EQ_INT(FAILED("other"), 2);
-  T_EQ_INT(FAILED("no_path"), 0);
+  T_EQ_INT(FAILED("no_path"), 1);
 #undef FAILED
   T_EQ_INT(sample(text, "chive_circuit_build_seconds_count"), 0);
   T_EQ_INT(sample(text, "chive_circuits_built_total"), 0);
