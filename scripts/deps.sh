@@ -15,7 +15,7 @@ zlib1g-dev libzstd-dev"
 # control port, curl/torsocks as real SOCKS clients, iproute2/util-linux
 # for the private network namespace, faketime for the benchmark,
 # prometheus for promtool (metrics format check).
-test_pkgs="clang llvm libclang-rt-14-dev tor python3 python3-stem nyx
+test_pkgs="clang llvm libclang-rt-14-dev tor python3 python3-stem nyx tmux
 torsocks curl iproute2 util-linux procps faketime valgrind prometheus"
 
 case $what in

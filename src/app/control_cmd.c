@@ -337,6 +337,14 @@ handle_getconf(control_conn_t *cc, const control_args_t *args)
       e = control_reply_kv_raw(&ans, 250, canon, v, 1, last_q);
       continue;
     }
+    if (!strcmp(canon, "CookieAuthentication")) {
+      /* chive turns cookie authentication on when nothing else is
+       * configured (tor would leave the port open): report what is in
+       * force, so controllers (nyx) describe the port correctly. */
+      const char *v = cc->ctl->cookie_auth ? "1" : "0";
+      e = control_reply_kv_raw(&ans, 250, canon, v, 1, last_q);
+      continue;
+    }
     const char *v0 = chive_config_get(c->cfg, canon, 0);
     if (!v0) {
       e = control_reply_line(&ans, 250, last_q ? ' ' : '-', canon,
