@@ -13,6 +13,7 @@
 
 #include "app/circbuild.h"
 #include "app/config_int.h"
+#include "app/metricsglue.h"
 #include "core/proto/circ_cells.h"
 #include "lib/crypto/rand.h"
 #include "lib/text/strbuf.h"
@@ -566,9 +567,11 @@ circbuild_launch_exit(chive_client_t *c, uint16_t port,
   char why[160] = "";
   e = path_choose(c->nodelist, &req, &rng, path, PATH_DEFAULT_HOPS, why,
                   sizeof(why));
-  if (e != CHIVE_OK)
+  if (e != CHIVE_OK) {
     log_info(c->log, LD_PATH, "No path for port %u: %s", (unsigned)port,
              why);
+    metricsglue_note_no_path(c);
+  }
   for (size_t i = 0; e == CHIVE_OK && i < PATH_DEFAULT_HOPS; i++) {
     e = node_to_hop_info(path[i], &hops[i]);
     memcpy(x->path_ids[i], node_rsa_id(path[i]), 20);

@@ -239,6 +239,23 @@ client_deliver_signal(chive_client_t *c, const char *name)
   return true;
 }
 
+/** True iff option <b>o</b> differs between <b>a</b> and <b>b</b>. */
+static bool
+opt_changed(const chive_config_t *a, const chive_config_t *b, config_opt_t o)
+{
+  size_t n = config_n_values(a, o);
+  if (n != config_n_values(b, o))
+    return true;
+  for (size_t k = 0; k < n; k++)
+    if (strcmp(config_value(a, o, k), config_value(b, o, k)) != 0)
+      return true;
+  if (n == 0) {
+    const char *x = config_get_str(a, o), *y = config_get_str(b, o);
+    return !((!x && !y) || (x && y && !strcmp(x, y)));
+  }
+  return false;
+}
+
 /** Options that cannot change while the client runs. */
 static const config_opt_t fixed_opts[] = {
     OPT_DATA_DIRECTORY,  OPT_DIR_AUTHORITY,       OPT_FALLBACK_DIR,
@@ -253,14 +270,7 @@ chive_client_reconfigure(chive_client_t *c, const chive_config_t *cfg,
     return CHIVE_ERR_INVAL;
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(fixed_opts); i++) {
     config_opt_t o = fixed_opts[i];
-    size_t n = config_n_values(c->cfg, o);
-    bool same = n == config_n_values(cfg, o);
-    for (size_t k = 0; same && k < n; k++)
-      same = !strcmp(config_value(c->cfg, o, k), config_value(cfg, o, k));
-    const char *a = config_get_str(c->cfg, o), *b = config_get_str(cfg, o);
-    if (n == 0 && same)
-      same = (!a && !b) || (a && b && !strcmp(a, b));
-    if (!same) {
+    if (opt_changed(c->cfg, cfg, o)) {
       errf(err, err_len, "While chive is running, changing %s is not "
            "allowed", config_option_name(o));
       return CHIVE_ERR_INVAL;
@@ -282,6 +292,13 @@ chive_client_reconfigure(chive_client_t *c, const chive_config_t *cfg,
   chive_err_t e = CHIVE_OK;
   if (c->started && !c->stopped) {
     pool_reconfigure(c);
+    if (opt_changed(old, copy, OPT_METRICS_PORT) ||
+        opt_changed(old, copy, OPT_METRICS_PORT_POLICY)) {
+      /* Re-open the metrics listeners (counters restart). */
+      metricsglue_stop(c);
+      if (metricsglue_start(c) != CHIVE_OK)
+        log_warn(c->log, LD_CONFIG, "Cannot open the new MetricsPort.");
+    }
     if (!c->network_started && !config_get_bool(copy, OPT_DISABLE_NETWORK)) {
       if (dirglue_start(c) == CHIVE_OK)
         c->network_started = true;
@@ -354,7 +371,6 @@ note_unimplemented(chive_client_t *c)
     config_opt_t opt;
     const char *what;
   } pending[] = {
-      {OPT_METRICS_PORT, "MetricsPort"},
       {OPT_HIDDEN_SERVICE_DIR, "HiddenServiceDir"},
   };
   for (size_t i = 0; i < CHIVE_ARRAY_LEN(pending); i++) {
