@@ -11,7 +11,8 @@ CHIVE_TESTNET_DIR).  Usage:
 Each case starts what it needs; the same chive process serves the cases
 of one authentication configuration.  Cases: cookie, safecookie,
 password, badauth, preauth, protocolinfo, getinfo, getconf, events,
-limits, http, signal, nullauth, socket.
+limits, http, signal, circuits, streams, attach, newnym, bw, md,
+ifunused, shutdown, password, nullauth, socket, owner.
 """
 
 import json
@@ -583,6 +584,10 @@ def case_attach(c):
             events.append(e)
             if e.status == "NEW" and e.purpose == "USER":
                 try:
+                    # tor refuses hop 1 as the exit; so does chive.
+                    r = ctl.msg("ATTACHSTREAM %s %s HOP=1" % (e.id, cid))
+                    if str(r) != "Can't attach stream to one-hop circuit.":
+                        events.append(("HOP=1 accepted", str(r)))
                     ctl.attach_stream(e.id, cid)
                 except Exception as x:  # noqa: BLE001
                     events.append(("attach failed", str(x)))
@@ -622,6 +627,127 @@ def case_newnym(c):
           "NEWNYM: circuits before %s, after %s" % (c1, c2))
     say("newnym: streams after NEWNYM use new circuits (%s -> %s)"
         % (sorted(c1), sorted(c2)))
+
+
+def case_bw(c):
+    """STREAM_BW and CIRC_BW: an upload paced by the application (so the
+    stream lives across several once-a-second ticks), then a 3 MB
+    download."""
+    import socksclient
+    port = network()["http"]["port"]
+    sbw, cbw, streams = [], [], []
+    body = b"u" * 60000
+    with c.controller() as ctl:
+        ctl.authenticate()
+        ctl.add_event_listener(lambda e: sbw.append(e),
+                               stem.control.EventType.STREAM_BW)
+        ctl.add_event_listener(lambda e: cbw.append(e),
+                               stem.control.EventType.CIRC_BW)
+        ctl.add_event_listener(lambda e: streams.append(e),
+                               stem.control.EventType.STREAM)
+        s = socksclient.socks5_connect(("127.0.0.1", c.socks),
+                                       "www.chive.test", port)
+        s.sendall(("POST /upload HTTP/1.0\r\nHost: www.chive.test\r\n"
+                   "Content-Length: %d\r\n\r\n"
+                   % (4 * len(body))).encode())
+        for _ in range(4):
+            s.sendall(body)
+            time.sleep(0.8)
+        reply, _ = recv_until_closed(s, timeout=30)
+        s.close()
+        check(b'"length": 240000' in reply, "upload reply %r" % reply[-200:])
+        check(curl(c, "http://www.chive.test:%d/bytes/3000000" % port)
+              == "200", "curl")
+        time.sleep(1.5)
+    ok = [e for e in streams if e.status == "SUCCEEDED"]
+    check(len(ok) >= 2, "SUCCEEDED streams: %d" % len(ok))
+    sid = ok[0].id
+    mine = [e for e in sbw if e.id == sid]
+    wrote = sum(e.written for e in mine)
+    check(len(mine) >= 2 and 120000 <= wrote <= 240200,
+          "STREAM_BW for the upload stream %s: %d events, %d bytes written"
+          % (sid, len(mine), wrote))
+    check(all(e.time is not None for e in mine), "STREAM_BW TIME")
+    cid = ok[1].circ_id
+    circ = [e for e in cbw if e.id == cid]
+    dr = sum(e.delivered_read for e in circ)
+    check(circ and dr >= 3000000, "CIRC_BW for circuit %s: %d events, "
+          "DELIVERED_READ %d" % (cid, len(circ), dr))
+    for e in circ:
+        check(e.delivered_read + e.overhead_read <= e.read and
+              e.delivered_written + e.overhead_written <= e.written and
+              e.read % 509 == 0, "CIRC_BW sums: %s" % e)
+    say("bw: upload stream %s: %d STREAM_BW events, %d bytes written; "
+        "download circuit %s: %d CIRC_BW events, DELIVERED_READ %d, READ %d"
+        % (sid, len(mine), wrote, cid, len(circ), dr,
+           sum(e.read for e in circ)))
+
+
+def case_md(c):
+    net = network()
+    r = net["relays"][0]
+    with c.controller() as ctl:
+        ctl.authenticate()
+        md = ctl.get_microdescriptor(r["fpr"])
+        check(md.ntor_onion_key, "md of %s has no ntor key" % r["nickname"])
+        byname = ctl.get_microdescriptor(r["nickname"])
+        check(str(byname) == str(md), "md/name differs from md/id")
+        try:
+            ctl.get_microdescriptor("0" * 40)
+            check(False, "md of an unknown relay")
+        except stem.DescriptorUnavailable:  # 552, as tor
+            pass
+    s = c.raw()
+    s.sendall(b"AUTHENTICATE " + cookie_hex(c).encode() + b"\r\n")
+    recv_reply(s)
+    s.sendall(("GETINFO md/id/%s\r\n" % r["fpr"]).encode())
+    raw = recv_reply(s)
+    s.close()
+    check(raw.startswith(("250+md/id/%s=\r\n" % r["fpr"]).encode()) and
+          raw.endswith(b"\r\n.\r\n250 OK\r\n") and
+          b"ntor-onion-key " in raw, "raw md reply %r" % raw[:200])
+    say("md: md/id and md/name give %s's microdescriptor (%d bytes)"
+        % (r["nickname"], len(str(md))))
+
+
+def case_ifunused(c):
+    port = network()["http"]["port"]
+    events, circs = [], []
+    with c.controller() as ctl:
+        ctl.authenticate()
+        ctl.add_event_listener(lambda e: events.append(e),
+                               stem.control.EventType.STREAM)
+        ctl.add_event_listener(lambda e: circs.append(e),
+                               stem.control.EventType.CIRC)
+        # A slow download keeps a stream on its circuit for a while.
+        p = subprocess.Popen(["curl", "-s", "-o", "/dev/null",
+                              "--limit-rate", "40k", "--max-time", "60",
+                              "--socks5-hostname", "127.0.0.1:%d" % c.socks,
+                              "http://www.chive.test:%d/bytes/400000"
+                              % port])
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 30 and not any(
+                e.status == "SUCCEEDED" for e in events):
+            time.sleep(0.1)
+        ok = [e for e in events if e.status == "SUCCEEDED"]
+        check(ok, "no stream")
+        cid = ok[0].circ_id
+        ctl.msg("CLOSECIRCUIT %s IfUnused" % cid)
+        time.sleep(0.5)
+        check(ctl.get_circuit(cid, None) is not None,
+              "IfUnused closed a circuit with a stream")
+        ctl.close_circuit(cid)
+        time.sleep(0.5)
+        check(ctl.get_circuit(cid, None) is None, "CLOSECIRCUIT")
+        p.wait(timeout=30)
+        # An unused one (chosen path, no streams) closes with IfUnused.
+        guard = [r for r in network()["relays"] if r["role"] != "exit"][0]
+        idle = ctl.new_circuit([guard["fpr"]], await_build=True, timeout=30)
+        ctl.msg("CLOSECIRCUIT %s IfUnused" % idle)
+        time.sleep(0.5)
+        check(ctl.get_circuit(idle, None) is None, "IfUnused, unused")
+    say("ifunused: CLOSECIRCUIT IfUnused keeps circuit %s (stream on it), "
+        "closes unused circuit %s" % (cid, idle))
 
 
 def case_shutdown(c):
@@ -722,6 +848,64 @@ def case_socket(binary, work):
     check(not os.path.exists(path), "socket file left behind")
 
 
+def case_owner(binary, work):
+    """A fresh chive: ORCONN events for its first channels, the
+    CookieAuthFile / CookieAuthFileGroupReadable / ControlPortWriteToFile
+    options, then __OwningControllerProcess: chive exits when the owner
+    does."""
+    sleeper = subprocess.Popen(["sleep", "600"])
+    base = os.path.join(work, "owner-files")
+    shutil.rmtree(base, ignore_errors=True)
+    os.makedirs(base)
+    cookie = os.path.join(base, "my_cookie")
+    portfile = os.path.join(base, "ctlport")
+    c = Chive(binary, work, "owner",
+              "CookieAuthFile %s\nCookieAuthFileGroupReadable 1\n"
+              "ControlPortWriteToFile %s\n__OwningControllerProcess %d\n"
+              % (cookie, portfile, sleeper.pid))
+    try:
+        c.wait_ready(boot=False)
+        st = os.stat(cookie)
+        check(st.st_size == 32 and (st.st_mode & 0o777) == 0o640,
+              "CookieAuthFile mode %o size %d"
+              % (st.st_mode & 0o777, st.st_size))
+        with open(portfile) as f:
+            pf = f.read()
+        check(pf == "PORT=127.0.0.1:%d\n" % c.port, "port file %r" % pf)
+        orconn = []
+        with c.controller() as ctl:
+            pi = ctl.get_protocolinfo()
+            check(pi.cookie_path == cookie, "COOKIEFILE %s" % pi.cookie_path)
+            ctl.authenticate()
+            ctl.add_event_listener(lambda e: orconn.append(e),
+                                   stem.control.EventType.ORCONN)
+            c.wait_for(r"Bootstrapped 100% \(done\)", BOOT_TIMEOUT)
+            time.sleep(0.5)
+            check(ctl.get_conf("__OwningControllerProcess") ==
+                  str(sleeper.pid), "GETCONF __OwningControllerProcess")
+        sts = [e.status for e in orconn]
+        check("LAUNCHED" in sts and "CONNECTED" in sts,
+              "ORCONN events %s" % sts)
+        conn = [e for e in orconn if e.status == "CONNECTED"][0]
+        check(re.match(r"^[0-9A-F]{40}$", conn.endpoint_fingerprint or ""),
+              "ORCONN target %r" % conn.endpoint)
+        sleeper.kill()
+        sleeper.wait()
+        rc = c.proc.wait(timeout=15)
+        check(rc == 0, "exit status %d after the owner died" % rc)
+        check("Owning controller process has vanished" in c.text(),
+              "no log line about the owner")
+        check(not os.path.exists(cookie) and not os.path.exists(portfile),
+              "cookie or port file left behind")
+        say("owner: %d ORCONN events from a fresh start (%s), CookieAuthFile "
+            "0640, ControlPortWriteToFile, exit when the owning process "
+            "dies" % (len(orconn), " ".join(sorted(set(sts)))))
+    finally:
+        if sleeper.poll() is None:
+            sleeper.kill()
+        c.stop()
+
+
 MAIN_CASES = [("protocolinfo", case_protocolinfo), ("cookie", case_cookie),
               ("safecookie", case_safecookie), ("preauth", case_preauth),
               ("getinfo", case_getinfo), ("getconf", case_getconf),
@@ -729,9 +913,10 @@ MAIN_CASES = [("protocolinfo", case_protocolinfo), ("cookie", case_cookie),
               ("limits", case_limits), ("badauth", case_badauth),
               ("ratelimit", case_ratelimit), ("circuits", case_circuits),
               ("streams", case_streams), ("attach", case_attach),
-              ("newnym", case_newnym), ("shutdown", case_shutdown)]
+              ("newnym", case_newnym), ("bw", case_bw), ("md", case_md),
+              ("ifunused", case_ifunused), ("shutdown", case_shutdown)]
 OTHER_CASES = [("password", case_password), ("nullauth", case_nullauth),
-               ("socket", case_socket)]
+               ("socket", case_socket), ("owner", case_owner)]
 
 
 def main():
