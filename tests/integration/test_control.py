@@ -869,6 +869,11 @@ def case_owner(binary, work):
         check(st.st_size == 32 and (st.st_mode & 0o777) == 0o640,
               "CookieAuthFile mode %o size %d"
               % (st.st_mode & 0o777, st.st_size))
+        # Written just after the listeners open (the log line comes
+        # first): wait for it, as stem's launch_tor does.
+        t0 = time.monotonic()
+        while not os.path.exists(portfile) and time.monotonic() - t0 < 10:
+            time.sleep(0.1)
         with open(portfile) as f:
             pf = f.read()
         check(pf == "PORT=127.0.0.1:%d\n" % c.port, "port file %r" % pf)
