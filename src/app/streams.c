@@ -54,6 +54,7 @@
 #include "app/portconf.h"
 #include "app/streams.h"
 #include "core/circmgr/circmgr.h"
+#include "core/circuit/circuit.h"
 #include "core/proto/circ_cells.h"
 #include "core/stream/stream.h"
 #include "feature/socks/httpconnect.h"
@@ -425,8 +426,9 @@ pump_to_tor(app_stream_t *st)
     } else if (have == 0) {
       break;
     }
-    if (!stream_can_write(st->rs))
-      break;
+    /* No stream_can_write() pre-check: stream_write() itself must see
+     * the refusal so that it marks the stream blocked and calls the
+     * writable callback when a window or the channel reopens. */
     uint8_t chunk[RELAY_PAYLOAD_LEN * 8];
     size_t off = optimistic ? st->opt_sent : 0;
     size_t want = have - off;
@@ -1181,6 +1183,21 @@ app_event_cb(struct bufferevent *bev, short what, void *arg)
   if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
     return;
   st->app_eof = true;
+  if (st->state == AS_OPEN && st->rs) {
+    circuit_t *circ = stream_circuit(st->rs);
+    size_t hop = stream_hop(st->rs);
+    log_info(st->sm->c->log, LD_APP,
+             "Stream %" PRIu64 ": the application closed; %" PRIu64
+             " bytes sent, %" PRIu64 " received, %zu waiting; stream "
+             "windows %d/%d, circuit windows %d/%d%s.",
+             st->id, st->bytes_written, st->bytes_read,
+             evbuffer_get_length(bufferevent_get_input(st->bev)),
+             (int)stream_package_window(st->rs),
+             (int)stream_deliver_window(st->rs),
+             (int)circuit_package_window(circ, hop),
+             (int)circuit_deliver_window(circ, hop),
+             stream_can_write(st->rs) ? "" : ", cannot write");
+  }
   switch (st->state) {
   case AS_OPEN:
     if (st->app_gone) {
