@@ -541,7 +541,7 @@ bench_write_json(const bctx_t *x, const char *path, bool passed)
 /* ------------------------------------------------------------------ */
 /* SVG */
 
-#define SVG_W 900
+#define SVG_W 1000
 #define SVG_H 380
 #define PANEL_W 400
 #define PANEL_H 280
@@ -554,12 +554,14 @@ axes(FILE *f, double x0, const char *title, const char *xl, const char *yl,
      double xmax, double ymax)
 {
   fprintf(f,
-          "<text x='%.0f' y='30' font-size='15' font-weight='bold'>%s</text>\n"
+          "<text class='title' x='%.0f' y='30' font-size='15' "
+          "font-weight='bold'>%s</text>\n"
           "<rect x='%.0f' y='%d' width='%d' height='%d' fill='none' "
           "stroke='#444'/>\n"
-          "<text x='%.0f' y='%d' font-size='12' text-anchor='middle'>%s"
-          "</text>\n"
-          "<text x='%.0f' y='%d' font-size='12' text-anchor='middle' "
+          "<text class='xlabel' x='%.0f' y='%d' font-size='12' "
+          "text-anchor='middle'>%s</text>\n"
+          "<text class='ylabel' x='%.0f' y='%d' font-size='12' "
+          "text-anchor='middle' "
           "transform='rotate(-90 %.0f %d)'>%s</text>\n",
           x0, title, x0, PANEL_Y, PANEL_W, PANEL_H, x0 + PANEL_W / 2.0,
           PANEL_Y + PANEL_H + 35, xl, x0 - 38, PANEL_Y + PANEL_H / 2, x0 - 38,
@@ -574,6 +576,30 @@ axes(FILE *f, double x0, const char *title, const char *xl, const char *yl,
             "<line x1='%.0f' y1='%.0f' x2='%.0f' y2='%.0f' stroke='#ddd'/>\n",
             fx, PANEL_Y + PANEL_H + 15, xmax * i / 4.0, x0 - 4, fy + 3,
             ymax * i / 4.0, x0, fy, x0 + PANEL_W, fy);
+  }
+}
+
+/** <b>s</b> as SVG character data (the version strings come from the
+ * binaries' --version output). */
+static void
+svg_text(FILE *f, const char *s)
+{
+  for (; *s; s++) {
+    switch (*s) {
+    case '<':
+      fputs("&lt;", f);
+      break;
+    case '>':
+      fputs("&gt;", f);
+      break;
+    case '&':
+      fputs("&amp;", f);
+      break;
+    default:
+      if ((unsigned char)*s >= 0x20 && (unsigned char)*s < 0x7f)
+        fputc(*s, f);
+      break;
+    }
   }
 }
 
@@ -604,8 +630,9 @@ bench_write_svg(const bctx_t *x, const char *path)
     const dvec_t *d = &x->res[k].circ_ms;
     if (!d->n)
       continue;
-    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' "
-               "points='", COLORS[k]);
+    fprintf(f, "<polyline class='series' data-series='%s-circuits' "
+               "fill='none' stroke='%s' stroke-width='2' points='",
+            bench_kind_name((bench_kind_t)k), COLORS[k]);
     for (size_t i = 0; i < d->n; i++) {
       /* the (i+1)/n quantile: sorted samples */
       double v = dvec_quantile(d, d->n > 1 ? (double)i / (double)(d->n - 1)
@@ -639,20 +666,26 @@ bench_write_svg(const bctx_t *x, const char *path)
     const cres_t *r = &x->res[k];
     if (!r->mem_t.n)
       continue;
-    fprintf(f, "<polyline fill='none' stroke='%s' stroke-width='2' "
-               "points='", COLORS[k]);
+    fprintf(f, "<polyline class='series' data-series='%s-rss' "
+               "fill='none' stroke='%s' stroke-width='2' points='",
+            bench_kind_name((bench_kind_t)k), COLORS[k]);
     for (size_t i = 0; i < r->mem_t.n && i < r->mem_rss_kib.n; i++)
       fprintf(f, "%.1f,%.1f ", x1 + PANEL_W * r->mem_t.v[i] / tmax,
               PANEL_Y + PANEL_H -
                   PANEL_H * (r->mem_rss_kib.v[i] / 1024.0) / rmax);
     fprintf(f, "'/>\n");
   }
-  for (int k = 0; k < BENCH_N_CLIENTS; k++)
+  for (int k = 0; k < BENCH_N_CLIENTS; k++) {
+    if (k == BK_CTOR && x->o->no_ctor)
+      continue;
     fprintf(f,
             "<rect x='%d' y='%d' width='14' height='4' fill='%s'/>"
-            "<text x='%d' y='%d' font-size='12'>%s (%s)</text>\n",
+            "<text class='legend' x='%d' y='%d' font-size='12'>%s (",
             60 + 300 * k, SVG_H - 12, COLORS[k], 80 + 300 * k, SVG_H - 7,
-            k == BK_CHIVE ? "chive" : "C tor", x->res[k].version);
+            k == BK_CHIVE ? "chive" : "C tor");
+    svg_text(f, x->res[k].version);
+    fprintf(f, ")</text>\n");
+  }
   fprintf(f, "</svg>\n");
   return fclose(f) == 0;
 }
