@@ -53,6 +53,7 @@ conn_free(void *arg)
   net_close(cc->fd);
   control_framer_clear(&cc->framer);
   control_outbuf_clear(&cc->out);
+  control_outbuf_clear(&cc->held);
   control_safecookie_clear(&cc->safecookie);
   if (chive_list_is_linked(&cc->link)) {
     chive_list_remove(&cc->link);
@@ -222,8 +223,14 @@ conn_process(control_conn_t *cc, const uint8_t *buf, size_t len)
       control_conn_close(cc, true);
       return;
     }
+    cc->in_cmd = true;
     control_cmd_dispatch(cc, &cmd);
+    cc->in_cmd = false;
     control_cmd_clear(&cmd);
+    if (control_outbuf_len(&cc->held) > 0) {
+      control_conn_send(cc, &cc->held);
+      control_outbuf_drain(&cc->held, control_outbuf_len(&cc->held));
+    }
   }
 }
 
@@ -327,6 +334,7 @@ accept_one(control_t *ctl, int nfd, const char *from)
   reaper_entry_init(&cc->reap);
   control_framer_init(&cc->framer, 0, 0);
   control_outbuf_init(&cc->out, CONTROL_CONN_OUT_MAX);
+  control_outbuf_init(&cc->held, CONTROL_CONN_EVENT_BACKLOG_MAX);
   cc->rev = event_new(c->base, nfd, EV_READ | EV_PERSIST, conn_read_cb, cc);
   cc->wev = event_new(c->base, nfd, EV_WRITE | EV_PERSIST, conn_write_cb,
                       cc);
@@ -337,6 +345,7 @@ accept_one(control_t *ctl, int nfd, const char *from)
       event_free(cc->wev);
     control_framer_clear(&cc->framer);
     control_outbuf_clear(&cc->out);
+    control_outbuf_clear(&cc->held);
     net_close(nfd);
     chive_free(cc);
     return;

@@ -113,6 +113,12 @@ control_events_send(control_t *ctl, ctl_ev_t e, const char *body, size_t len)
                (unsigned long long)cc->id);
       continue;
     }
+    if (cc->in_cmd) {
+      if (control_outbuf_append(&cc->held, control_outbuf_data(&o),
+                                control_outbuf_len(&o)) != CHIVE_OK)
+        control_conn_close(cc, false); /* far over the backlog bound */
+      continue;
+    }
     control_conn_send(cc, &o);
   }
   control_outbuf_clear(&o);

@@ -309,10 +309,8 @@ gi_ns(control_conn_t *cc, const char *q, strbuf_t *sb, const char **errmsg)
   const node_t *n = NULL;
   if (str_starts_with(rest, "id/")) {
     uint8_t id[20];
-    if (!parse_hexid(rest + 3, id)) {
-      *errmsg = "Unrecognized key";
+    if (!parse_hexid(rest + 3, id))
       return CHIVE_ERR_NOTFOUND;
-    }
     n = nodelist_find_by_rsa(nl, id);
   } else if (str_starts_with(rest, "name/")) {
     for (size_t i = 0; i < nodelist_size(nl) && !n; i++)
@@ -321,10 +319,8 @@ gi_ns(control_conn_t *cc, const char *q, strbuf_t *sb, const char **errmsg)
   } else {
     return CHIVE_ERR_NOTFOUND;
   }
-  if (!n) {
-    *errmsg = "Unrecognized key";
-    return CHIVE_ERR_NOTFOUND;
-  }
+  if (!n)
+    return CHIVE_ERR_NOTFOUND; /* 552 Unrecognized key "ns/id/...": tor */
   return format_rs(sb, n->rs);
 }
 

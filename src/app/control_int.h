@@ -127,6 +127,10 @@ typedef struct control_conn_t {
   bool owning;               /**< TAKEOWNERSHIP */
   control_safecookie_t safecookie;
   uint64_t event_mask;       /**< 1 << ctl_ev_t */
+  /** While a command runs, its events wait here and follow its reply
+   * (tor queues events and sends them after the reply too). */
+  bool in_cmd;
+  control_outbuf_t held;
 } control_conn_t;
 
 /** One listening socket. */
