@@ -136,6 +136,30 @@ bench_binary(const bctx_t *x, bench_kind_t k)
   return k == BK_CHIVE ? x->o->chive : x->o->tor;
 }
 
+bool
+bench_binary_has_asan(const char *path)
+{
+  /* Both clang's static runtime and gcc's libasan imports leave the
+   * symbol name in the binary. */
+  static const char needle[] = "__asan_init";
+  const size_t nl = sizeof(needle) - 1;
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return false;
+  char buf[65536 + sizeof(needle)];
+  size_t keep = 0, got;
+  bool found = false;
+  while (!found && (got = fread(buf + keep, 1, 65536, f)) > 0) {
+    size_t n = keep + got;
+    for (size_t i = 0; !found && i + nl <= n; i++)
+      found = buf[i] == needle[0] && !memcmp(buf + i, needle, nl);
+    keep = n < nl - 1 ? n : nl - 1;
+    memmove(buf, buf + n - keep, keep);
+  }
+  fclose(f);
+  return found;
+}
+
 /** First line of `BIN --version` into <b>out</b>. */
 static void
 get_version(const char *bin, char *out, size_t len)
@@ -978,6 +1002,10 @@ run_inside(bopts_t *o)
   bench_say(x, "chive: %s (%s); C tor: %s (%s)", o->chive,
             x->res[BK_CHIVE].version, o->no_ctor ? "skipped" : o->tor,
             x->res[BK_CTOR].version);
+  x->chive_asan = bench_binary_has_asan(o->chive);
+  if (x->chive_asan)
+    bench_say(x, "chive is built with AddressSanitizer: its RSS includes "
+              "shadow memory and quarantine, the RSS floors do not apply");
   if (o->testnet_http) {
     bench_fmt(x->stream_path, sizeof(x->stream_path), "/index.html");
     x->stream_len = x->index_len;

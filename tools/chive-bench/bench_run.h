@@ -98,6 +98,9 @@ typedef struct bctx_t {
   cres_t res[BENCH_N_CLIENTS];
   char date[64], host[256];
   double t0;
+  /** The chive binary is built with AddressSanitizer: its RSS is mostly
+   * shadow memory and quarantine, so the RSS floors do not apply. */
+  bool chive_asan;
 } bctx_t;
 
 /** Progress line to stdout with the elapsed time. */
@@ -110,6 +113,9 @@ bool bench_mkdirs(const char *path);
 void bench_rmtree(const char *path);
 /** Path of the client binary for <b>k</b>. */
 const char *bench_binary(const bctx_t *x, bench_kind_t k);
+/** True if the executable at <b>path</b> carries AddressSanitizer (its
+ * runtime linked in, or calls into libasan). */
+bool bench_binary_has_asan(const char *path);
 
 /** The full-network-directory benchmark for client <b>k</b>. */
 void bench_fulldir(bctx_t *x, bench_kind_t k);
