@@ -146,6 +146,7 @@ chive_client_new(const chive_config_t *cfg, struct event_base *base,
     goto fail;
   c->base = base;
   chive_list_init(&c->exit_circs);
+  chive_list_init(&c->dir_reqs);
   chive_list_init(&c->pooled);
   c->cfg = chive_config_dup(cfg);
   c->log = logger_new();

@@ -61,6 +61,7 @@ struct chive_client_t {
   circmgr_t *circmgr;        /**< owned: channels and circuits */
   dirmgr_t *dirmgr;          /**< owned: directory state */
   dirclient_t *dirclient;    /**< owned: directory requests */
+  chive_list_t dir_reqs;     /**< dirglue's requests in flight */
   evloop_timer_t *dir_timer; /**< drives dirmgr_poll */
   nodelist_t *nodelist;      /**< owned; rebuilt on directory changes */
   ocirc_t *boot_circ;        /**< the bootstrap circuit, if any */

@@ -21,6 +21,7 @@
 
 typedef struct glue_req_t {
   chive_client_t *c;
+  chive_list_t link; /**< on c->dir_reqs while in flight */
   uint64_t id;
   dirdoc_t kind;
 } glue_req_t;
@@ -108,6 +109,7 @@ req_done(dirreq_t *req, const dirreq_result_t *res, void *arg)
              res->why ? res->why : "", chive_err_str(res->err));
     dirmgr_request_failed(c->dirmgr, g->id, res->err);
   }
+  chive_list_remove(&g->link);
   chive_free(g);
   report_dir_phase(c);
   schedule_poll(c, 0);
@@ -128,12 +130,14 @@ poll_dirmgr(chive_client_t *c)
     g->c = c;
     g->id = reqs[i].id;
     g->kind = reqs[i].kind;
+    chive_list_add_tail(&c->dir_reqs, &g->link);
     chive_err_t e = dirclient_fetch(c->dirclient, &reqs[i].server,
                                     reqs[i].path, reqs[i].max_len, 0, &cbs, g,
                                     NULL);
     if (e != CHIVE_OK) {
       log_info(c->log, LD_DIR, "Could not launch a directory request: %s",
                chive_err_str(e));
+      chive_list_remove(&g->link);
       chive_free(g);
       dirmgr_request_failed(c->dirmgr, reqs[i].id, e);
       continue;
@@ -202,5 +206,12 @@ dirglue_stop(chive_client_t *c)
 {
   evloop_timer_free(c->dir_timer);
   dirclient_free(c->dirclient);
+  /* Requests still in flight get no completion callback any more. */
+  while (c->dir_reqs.next && !chive_list_empty(&c->dir_reqs)) {
+    glue_req_t *g = CHIVE_CONTAINER_OF(chive_list_first(&c->dir_reqs),
+                                       glue_req_t, link);
+    chive_list_remove(&g->link);
+    chive_free(g);
+  }
   dirmgr_free(c->dirmgr);
 }

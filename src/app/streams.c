@@ -303,6 +303,26 @@ as_detach(app_stream_t *st, uint8_t end_reason)
   st->opt_sent = 0;
 }
 
+/** STREAM_BW for the bytes moved since the last report (the 1 s tick,
+ * and a last one when the stream goes, as tor does). */
+static void
+emit_bw(app_stream_t *st)
+{
+  chive_client_t *c = st->sm->c;
+  if (!cev_wanted(&c->events, CEV_STREAM_BW) ||
+      (st->bytes_read == st->bw_read && st->bytes_written == st->bw_written))
+    return;
+  cev_t ev;
+  memset(&ev, 0, sizeof(ev));
+  ev.type = CEV_STREAM_BW;
+  ev.stream = st;
+  ev.n_read = st->bytes_read - st->bw_read;
+  ev.n_written = st->bytes_written - st->bw_written;
+  st->bw_read = st->bytes_read;
+  st->bw_written = st->bytes_written;
+  cev_emit(&c->events, &ev);
+}
+
 /** Forget <b>st</b> now: no more callbacks; freed on the next loop
  * iteration. */
 static void
@@ -310,6 +330,7 @@ as_kill(app_stream_t *st)
 {
   if (st->state == AS_DEAD)
     return;
+  emit_bw(st);
   as_detach(st, END_REASON_DONE);
   st->state = AS_DEAD;
   if (st->bev) {
@@ -1300,18 +1321,8 @@ streams_tick(evloop_timer_t *t, void *arg)
   for (pos = sm->all.next; pos != &sm->all; pos = next) {
     next = pos->next;
     app_stream_t *st = CHIVE_CONTAINER_OF(pos, app_stream_t, link);
-    if (bw && (st->bytes_read != st->bw_read ||
-               st->bytes_written != st->bw_written)) {
-      cev_t ev;
-      memset(&ev, 0, sizeof(ev));
-      ev.type = CEV_STREAM_BW;
-      ev.stream = st;
-      ev.n_read = st->bytes_read - st->bw_read;
-      ev.n_written = st->bytes_written - st->bw_written;
-      st->bw_read = st->bytes_read;
-      st->bw_written = st->bytes_written;
-      cev_emit(&c->events, &ev);
-    }
+    if (bw && st->state != AS_DEAD)
+      emit_bw(st);
     if (st->state == AS_WAIT_CIRC && st->deadline_ms > now)
       attach_or_wait(st);
     if (st->state == AS_DEAD || !st->deadline_ms || now < st->deadline_ms)
