@@ -717,6 +717,28 @@ bench_bulk(bctx_t *x, bclient_t *c, cres_t *r)
   load_result_clear(&lr);
 }
 
+/** Add the streams of <b>from</b> to <b>to</b> (samples copied). */
+static void
+merge_load_result(load_result_t *to, const load_result_t *from)
+{
+  to->started += from->started;
+  to->completed += from->completed;
+  to->errors += from->errors;
+  to->err_connect += from->err_connect;
+  to->err_socks += from->err_socks;
+  to->err_http += from->err_http;
+  to->err_short += from->err_short;
+  to->err_timeout += from->err_timeout;
+  if (from->last_socks_code)
+    to->last_socks_code = from->last_socks_code;
+  to->body_bytes += from->body_bytes;
+  to->wall_s += from->wall_s;
+  for (size_t i = 0; i < from->ttfb_ms.n; i++)
+    dvec_push(&to->ttfb_ms, from->ttfb_ms.v[i]);
+  for (size_t i = 0; i < from->total_ms.n; i++)
+    dvec_push(&to->total_ms, from->total_ms.v[i]);
+}
+
 static void
 bench_streams(bctx_t *x, bclient_t *c, cres_t *r)
 {
@@ -739,23 +761,31 @@ bench_streams(bctx_t *x, bclient_t *c, cres_t *r)
     s.tick = mem_tick;
     s.tick_arg = &mt;
     mem_tick(&mt, 0);
-    if (load_run(&s, &ss->r))
-      ss->ran = true;
+    load_result_t lr;
+    bool ran = load_run(&s, &lr);
     mem_tick(&mt, 0);
     procmem_t pm;
-    if (proc_mem(c->pid, &pm))
+    if (proc_mem(c->pid, &pm) && pm.hwm_kib > ss->hwm_kib)
       ss->hwm_kib = pm.hwm_kib;
-    ss->peak_rss_kib = mt.peak;
+    if (mt.peak > ss->peak_rss_kib)
+      ss->peak_rss_kib = mt.peak;
+    if (ran) {
+      /* With --runs N, the set pools every run's streams: counts and
+       * wall time add up, samples join, peaks are the maximum. */
+      merge_load_result(&ss->r, &lr);
+      ss->ran = true;
+    }
     bench_say(x,
               "%s streams x%zu: %zu completed, %zu errors (connect %zu socks "
               "%zu http %zu short %zu timeout %zu), %.2f s, TTFB p50 %.0f "
               "ms p95 %.0f ms, peak RSS %.1f MiB",
-              bench_kind_name(c->kind), ss->n, ss->r.completed,
-              ss->r.errors, ss->r.err_connect, ss->r.err_socks,
-              ss->r.err_http, ss->r.err_short, ss->r.err_timeout,
-              ss->r.wall_s, dvec_quantile(&ss->r.ttfb_ms, 0.5),
-              dvec_quantile(&ss->r.ttfb_ms, 0.95),
-              (double)ss->peak_rss_kib / 1024.0);
+              bench_kind_name(c->kind), ss->n, lr.completed,
+              lr.errors, lr.err_connect, lr.err_socks,
+              lr.err_http, lr.err_short, lr.err_timeout,
+              lr.wall_s, dvec_quantile(&lr.ttfb_ms, 0.5),
+              dvec_quantile(&lr.ttfb_ms, 0.95),
+              (double)mt.peak / 1024.0);
+    load_result_clear(&lr);
     sleep_s(1);
   }
 }
