@@ -356,6 +356,31 @@ chive_config_set(chive_config_t *cfg, const char *name, const char *value,
 }
 
 const char *
+config_value_canonical(const chive_config_t *cfg, const char *name,
+                       size_t i, char *buf, size_t len)
+{
+  const char *v = chive_config_get(cfg, name, i);
+  int idx = find_opt(name);
+  if (!v || idx < 0 || !buf || len == 0)
+    return v;
+  const opt_def_t *d = &opt_defs[idx];
+  uint64_t u;
+  if (d->type == T_INTERVAL &&
+      parse_with_unit(v, interval_units, CHIVE_ARRAY_LEN(interval_units),
+                      (uint64_t)d->max, &u)) {
+    (void)snprintf(buf, len, "%llu", (unsigned long long)u);
+    return buf;
+  }
+  if (d->type == T_MEMUNIT &&
+      parse_with_unit(v, mem_units, CHIVE_ARRAY_LEN(mem_units), UINT64_MAX,
+                      &u)) {
+    (void)snprintf(buf, len, "%llu", (unsigned long long)u);
+    return buf;
+  }
+  return v;
+}
+
+const char *
 config_option_name(config_opt_t opt)
 {
   return opt < OPT_N_OPTIONS ? opt_defs[opt].name : "?";

@@ -57,6 +57,13 @@ typedef enum config_opt_t {
   OPT_N_OPTIONS
 } config_opt_t;
 
+/** The <b>i</b>th value of option <b>name</b> as tor's GETCONF shows
+ * it: intervals in seconds, memory sizes in bytes (formatted into
+ * <b>buf</b>), anything else as set.  NULL if there is no such value. */
+const char *config_value_canonical(const chive_config_t *cfg,
+                                   const char *name, size_t i, char *buf,
+                                   size_t len);
+
 /** The name of option <b>opt</b> ("SocksPort"). */
 const char *config_option_name(config_opt_t opt);
 

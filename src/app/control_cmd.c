@@ -352,7 +352,9 @@ handle_getconf(control_conn_t *cc, const control_args_t *args)
       continue;
     }
     for (size_t j = 0; e == CHIVE_OK; j++) {
-      const char *v = chive_config_get(c->cfg, canon, j);
+      char num[32];
+      const char *v = config_value_canonical(c->cfg, canon, j, num,
+                                             sizeof(num));
       if (!v)
         break;
       bool last = last_q && !chive_config_get(c->cfg, canon, j + 1);

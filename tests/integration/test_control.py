@@ -352,13 +352,13 @@ def case_getconf(c):
         ctl.authenticate()
         check(ctl.get_conf("ControlPort") == str(c.port), "ControlPort")
         check(ctl.get_conf("DataDirectory") == c.data, "DataDirectory")
-        check(ctl.get_conf("maxcircuitdirtiness") == "10 minutes",
+        check(ctl.get_conf("maxcircuitdirtiness") == "600",
               "default MaxCircuitDirtiness %r"
               % ctl.get_conf("maxcircuitdirtiness"))
         ctl.set_conf("MaxCircuitDirtiness", "300")
         check(ctl.get_conf("MaxCircuitDirtiness") == "300", "after SETCONF")
         ctl.reset_conf("MaxCircuitDirtiness")
-        check(ctl.get_conf("MaxCircuitDirtiness") == "10 minutes",
+        check(ctl.get_conf("MaxCircuitDirtiness") == "600",
               "after RESETCONF")
         try:
             ctl.set_conf("MaxCircuitDirtiness", "soon")

@@ -292,7 +292,7 @@ test_conf(void)
   s = dial_auth(&f);
   T_ASSERT(s >= 0);
   T_EQ_STR(talk(&f, s, "GETCONF MaxCircuitDirtiness\r\n", NULL),
-           "250 MaxCircuitDirtiness=10 minutes\r\n");
+           "250 MaxCircuitDirtiness=600\r\n");
   /* Quoted values are C strings. */
   T_EQ_STR(talk(&f, s, "SETCONF MaxCircuitDirtiness=\"300\"\r\n", NULL),
            "250 OK\r\n");
@@ -320,7 +320,7 @@ test_conf(void)
   T_EQ_STR(talk(&f, s, "RESETCONF MaxCircuitDirtiness\r\n", NULL),
            "250 OK\r\n");
   T_EQ_STR(talk(&f, s, "GETCONF MaxCircuitDirtiness\r\n", NULL),
-           "250 MaxCircuitDirtiness=10 minutes\r\n");
+           "250 MaxCircuitDirtiness=600\r\n");
   /* Unset options have no "=", several keys, cookie auth in force. */
   T_EQ_STR(talk(&f, s,
                 "GETCONF HashedControlPassword CookieAuthentication\r\n",
