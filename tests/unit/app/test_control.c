@@ -342,7 +342,7 @@ test_conf(void)
                 NULL),
            "250 OK\r\n");
   T_EQ_STR(talk(&f, s, "GETCONF MaxCircuitDirtiness\r\n", NULL),
-           "250 MaxCircuitDirtiness=5 minutes\r\n");
+           "250 MaxCircuitDirtiness=300\r\n");
 done:
   if (s >= 0)
     close(s);
