@@ -304,7 +304,8 @@ parse_only(const char *s, unsigned *out)
   char buf[256];
   bench_fmt(buf, sizeof(buf), "%s", s);
   char *save = NULL;
-  for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+  for (char *t = strtok_r(buf, ",", &save); t;
+       t = strtok_r(NULL, ",", &save)) {
     bool found = false;
     for (size_t i = 0; i < CHIVE_ARRAY_LEN(names); i++) {
       if (!strcmp(t, names[i].name)) {
@@ -696,12 +697,15 @@ bench_bulk(bctx_t *x, bclient_t *c, cres_t *r)
     return;
   }
   double cpu1 = proc_cpu_s(c->pid);
+  /* With --runs N the downloads pool: bytes, seconds and CPU seconds
+   * add up; the row is good only if every download completed. */
+  bool first = !r->bulk_ran;
   r->bulk_ran = true;
-  r->bulk_ok = lr.completed == 1;
-  r->bulk_bytes = lr.body_bytes;
-  r->bulk_s = lr.wall_s;
-  r->bulk_cpu_s = cpu1 - cpu0;
-  if (!r->bulk_ok)
+  r->bulk_ok = (first || r->bulk_ok) && lr.completed == 1;
+  r->bulk_bytes += lr.body_bytes;
+  r->bulk_s += lr.wall_s;
+  r->bulk_cpu_s += cpu1 - cpu0;
+  if (lr.completed != 1)
     bench_fmt(r->bulk_note, sizeof(r->bulk_note),
              "download failed (socks %zu, http %zu, short %zu, timeout %zu, "
              "connect %zu)",
@@ -711,9 +715,9 @@ bench_bulk(bctx_t *x, bclient_t *c, cres_t *r)
             bench_kind_name(c->kind), x->bulk_path,
             (double)lr.body_bytes / 1048576.0, lr.wall_s,
             lr.wall_s > 0 ? (double)lr.body_bytes / 1048576.0 / lr.wall_s : 0,
-            lr.body_bytes ? r->bulk_cpu_s / ((double)lr.body_bytes / 1048576.0)
+            lr.body_bytes ? (cpu1 - cpu0) / ((double)lr.body_bytes / 1048576.0)
                           : 0,
-            r->bulk_ok ? "" : " (FAILED)");
+            lr.completed == 1 ? "" : " (FAILED)");
   load_result_clear(&lr);
 }
 

@@ -134,7 +134,8 @@ mem_peak_mib(const cres_t *r)
 static double
 mem_slope(const cres_t *r)
 {
-  return r->mem_ran ? bench_slope(&r->mem_t, &r->mem_rss_kib) * 60.0 : BENCH_NAN;
+  return r->mem_ran ? bench_slope(&r->mem_t, &r->mem_rss_kib) * 60.0
+                    : BENCH_NAN;
 }
 
 static double
@@ -211,12 +212,14 @@ bench_report(bctx_t *x)
       row(&tb, name, ca, cb, 0, false, tgt, v);
       snprintf(name, sizeof(name), "streams x%zu: errors", n);
       row(&tb, name, a->ran ? (double)a->r.errors : BENCH_NAN,
-          b->ran ? (double)b->r.errors : BENCH_NAN, 0, true, "goal: 0", V_NONE);
+          b->ran ? (double)b->r.errors : BENCH_NAN, 0, true, "goal: 0",
+          V_NONE);
       static const double qs[3] = {0.5, 0.95, 0.99};
       static const char *const qn[3] = {"p50", "p95", "p99"};
       for (size_t q = 0; q < 3; q++) {
         snprintf(name, sizeof(name), "streams x%zu: TTFB %s (ms)", n, qn[q]);
-        row(&tb, name, a->ran ? dvec_quantile(&a->r.ttfb_ms, qs[q]) : BENCH_NAN,
+        row(&tb, name,
+            a->ran ? dvec_quantile(&a->r.ttfb_ms, qs[q]) : BENCH_NAN,
             b->ran ? dvec_quantile(&b->r.ttfb_ms, qs[q]) : BENCH_NAN, 0, true,
             "goal: <= C tor", V_NONE);
       }
@@ -274,8 +277,10 @@ bench_report(bctx_t *x)
         c->fd_ran ? KIB_TO_MIB(c->fd_mem.hwm_kib) : BENCH_NAN,
         t->fd_ran ? KIB_TO_MIB(t->fd_mem.hwm_kib) : BENCH_NAN, 1, true,
         "goal: <= C tor", V_NONE);
-    row(&tb, "full directory: load time (s)", c->fd_ran ? c->fd_load_s : BENCH_NAN,
-        t->fd_ran ? t->fd_load_s : BENCH_NAN, 2, true, "goal: <= C tor", V_NONE);
+    row(&tb, "full directory: load time (s)",
+        c->fd_ran ? c->fd_load_s : BENCH_NAN,
+        t->fd_ran ? t->fd_load_s : BENCH_NAN, 2, true, "goal: <= C tor",
+        V_NONE);
   }
   printf("\n");
   for (int k = 0; k < BENCH_N_CLIENTS; k++) {
