@@ -797,6 +797,11 @@ bench_streams(bctx_t *x, bclient_t *c, cres_t *r)
 static void
 bench_memory(bctx_t *x, bclient_t *c, cres_t *r, bool socks_ok)
 {
+  /* With --runs N the memory rows are the last session's: one time
+   * series, so that the slope means something. */
+  dvec_clear(&r->mem_t);
+  dvec_clear(&r->mem_rss_kib);
+  r->mem_streams_done = r->mem_streams_err = 0;
   memtick_t mt;
   memset(&mt, 0, sizeof(mt));
   mt.c = c;
