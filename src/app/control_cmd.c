@@ -273,10 +273,10 @@ option_is_fixed(const char *canon)
 {
   static const char *const fixed[] = {
       "DataDirectory",   "DirAuthority",      "FallbackDir",
-      "UseDefaultFallbackDirs", "TestingTorNetwork", "SocksPort",
-      "HTTPTunnelPort",  "ControlPort",       "ControlSocket",
-      "CookieAuthentication", "HashedControlPassword", "MetricsPort",
-      "MetricsPortPolicy", "HiddenServiceDir", "HiddenServicePort",
+      "UseDefaultFallbackDirs", "TestingTorNetwork",
+      "ControlPort",       "ControlSocket",
+      "CookieAuthentication", "HashedControlPassword",
+      "HiddenServiceDir", "HiddenServicePort",
       "PidFile", "CookieAuthFile", "CookieAuthFileGroupReadable",
       "ControlPortWriteToFile", "__ConfigFile",
   };
@@ -455,10 +455,18 @@ setconf_common(control_conn_t *cc, const control_args_t *args, bool reset)
       goto out;
     }
   }
-  /* Success: swap.  Modules read options on demand (config_get_*). */
-  chive_config_t *old = c->cfg;
-  c->cfg = trial;
-  trial = old;
+  /* Apply: modules read most options on demand (config_get_*); the
+   * reconfiguration opens/closes SocksPort, HTTPTunnelPort and MetricsPort
+   * listeners and applies logging, the pool policy and DisableNetwork. */
+  chive_err_t re = chive_client_reconfigure(c, trial, err, sizeof(err));
+  if (re == CHIVE_ERR_INVAL) {
+    control_conn_reply(cc, 553, "Transition not allowed: %s", err);
+    goto out;
+  }
+  if (re != CHIVE_OK) {
+    control_conn_reply(cc, 553, "Unable to set option: %s", err);
+    goto out;
+  }
   if (leave >= 0)
     control_set_leave_unattached(ctl, leave == 1);
   log_info(c->log, LD_CONTROL, "Control connection %llu changed the "

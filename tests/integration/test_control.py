@@ -360,6 +360,25 @@ def case_getconf(c):
         ctl.reset_conf("MaxCircuitDirtiness")
         check(ctl.get_conf("MaxCircuitDirtiness") == "600",
               "after RESETCONF")
+        # SETCONF SocksPort opens the new listener and closes the old one.
+        tmp = socket.socket()
+        tmp.bind(("127.0.0.1", 0))
+        newport = tmp.getsockname()[1]
+        tmp.close()
+
+        def listening(port):
+            try:
+                socket.create_connection(("127.0.0.1", port), 2).close()
+                return True
+            except OSError:
+                return False
+        ctl.set_conf("SocksPort", "127.0.0.1:%d" % newport)
+        check(listening(newport) and not listening(c.socks),
+              "SETCONF SocksPort moves the listener (%d -> %d)"
+              % (c.socks, newport))
+        ctl.set_conf("SocksPort", str(c.socks))
+        check(listening(c.socks) and not listening(newport),
+              "SETCONF SocksPort back")
         try:
             ctl.set_conf("MaxCircuitDirtiness", "soon")
             check(False, "bad value accepted")
