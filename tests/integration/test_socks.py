@@ -151,7 +151,10 @@ class Client:
         else:
             with open(self.net["client"]["torrc_dirauth"]) as f:
                 dirauth = f.read().splitlines()
-            lines = ["TestingTorNetwork 1", "Log notice stdout"] + \
+            # info log to a file: the post-mortem when a check fails
+            lines = ["TestingTorNetwork 1", "Log notice stdout",
+                     "Log info file %s" % os.path.join(self.work,
+                                                       "info.log")] + \
                 dirauth + lines
         return "\n".join(lines) + "\n"
 

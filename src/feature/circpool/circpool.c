@@ -752,7 +752,11 @@ circpool_need_for_stream(circpool_t *pool, uint16_t port, const uint8_t *iso,
   }
   if (pending)
     return CIRCPOOL_NEED_WAIT;
-  if (in_backoff(pool, now_ms) || launch_room(pool) == 0)
+  /* The failure backoff (path-spec §2.1.5) holds back preemptive circuits
+   * only: a stream that is waiting gets its circuit, one at a time per
+   * isolation key (a pending one answers WAIT above), as tor keeps
+   * launching circuits for pending streams after failures. */
+  if (launch_room(pool) == 0)
     return CIRCPOOL_NEED_LIMITED;
   launch_init(out, CIRCPOOL_REASON_STREAM);
   if (port)

@@ -142,8 +142,9 @@ typedef enum circpool_need_t {
   CIRCPOOL_NEED_NONE = 0, /**< An open circuit can take the stream now. */
   CIRCPOOL_NEED_WAIT,     /**< A building circuit could take it. */
   CIRCPOOL_NEED_LAUNCH,   /**< Launch the request written to *out. */
-  CIRCPOOL_NEED_LIMITED,  /**< Needs a circuit, but a limit or the
-                           * failure backoff forbids launching now. */
+  CIRCPOOL_NEED_LIMITED,  /**< Needs a circuit, but max_building or
+                           * max_total forbids launching now (the failure
+                           * backoff holds back preemptive launches only). */
 } circpool_need_t;
 
 /** Record states. */

@@ -541,9 +541,11 @@ test_circpool_failures(void)
   T_ASSERT(st.in_backoff);
   T_EQ_UINT(st.n_failed, 5);
   T_EQ_UINT(circpool_wants(pool, S(16), req, 8), 0);
+  /* ... preemptive launches only: a waiting stream still gets one. */
   circpool_launch_t one;
   T_EQ_INT(circpool_need_for_stream(pool, 80, U1, sizeof(U1), S(16), &one),
-           CIRCPOOL_NEED_LIMITED);
+           CIRCPOOL_NEED_LAUNCH);
+  T_EQ_INT(one.reason, CIRCPOOL_REASON_STREAM);
   /* The oldest of the five was at 5 s: the window ends at 65 s. */
   T_EQ_UINT(circpool_wants(pool, S(64), req, 8), 0);
   T_EQ_UINT(circpool_wants(pool, S(65), req, 8), 2);
