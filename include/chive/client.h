@@ -70,6 +70,16 @@ typedef void (*chive_signal_cb)(chive_client_t *client, const char *signal,
 CHIVE_API void chive_client_set_signal_cb(chive_client_t *client,
                                           chive_signal_cb cb, void *arg);
 
+/** Where the client's <b>i</b>th listener of <b>kind</b> listens
+ * ("socks", "httptunnel", "control" or "metrics"): "127.0.0.1:9050" (the
+ * real port for "auto"), or "unix:PATH" for a control socket, written to
+ * <b>buf</b> (<b>len</b> bytes) and returned; NULL past the last one,
+ * for an unknown kind, or if it does not fit.  Listeners open in
+ * chive_client_start(). */
+CHIVE_API const char *chive_client_listener(const chive_client_t *client,
+                                            const char *kind, size_t i,
+                                            char *buf, size_t len);
+
 /** Close every connection and stop the client's timers; the client can
  * then be freed.  The event loop keeps running for the caller. */
 CHIVE_API void chive_client_stop(chive_client_t *client);

@@ -207,6 +207,36 @@ fail:
   return e;
 }
 
+const char *
+chive_client_listener(const chive_client_t *c, const char *kind, size_t i,
+                      char *buf, size_t len)
+{
+  const char *a = NULL;
+  char tmp[NET_ADDRPORT_STR_LEN];
+  if (!c || !kind || !buf || len == 0)
+    return NULL;
+  if (!strcmp(kind, "socks")) {
+    a = streams_listener_addr(c, APP_STREAM_FROM_SOCKS, i);
+  } else if (!strcmp(kind, "httptunnel")) {
+    a = streams_listener_addr(c, APP_STREAM_FROM_HTTP_CONNECT, i);
+  } else if (!strcmp(kind, "metrics")) {
+    const net_addrport_t *ap = metricsglue_listener_addr(c, i);
+    if (ap)
+      a = net_addrport_format(ap, tmp, sizeof(tmp));
+  } else if (!strcmp(kind, "control")) {
+    bool is_unix = false;
+    const char *n = control_listener_name(c, i, &is_unix);
+    if (n) {
+      int w = snprintf(buf, len, "%s%s", is_unix ? "unix:" : "", n);
+      return w >= 0 && (size_t)w < len ? buf : NULL;
+    }
+  }
+  if (!a || strlen(a) >= len)
+    return NULL;
+  memcpy(buf, a, strlen(a) + 1);
+  return buf;
+}
+
 void
 chive_client_set_signal_cb(chive_client_t *c, chive_signal_cb cb, void *arg)
 {

@@ -706,3 +706,14 @@ control_flush_all(control_t *ctl)
     }
   }
 }
+
+const char *
+control_listener_name(const chive_client_t *c, size_t i, bool *is_unix)
+{
+  const control_t *ctl = c ? c->control : NULL;
+  if (!ctl || i >= ctl->n_listeners)
+    return NULL;
+  if (is_unix)
+    *is_unix = ctl->listeners[i].is_unix;
+  return ctl->listeners[i].name;
+}
