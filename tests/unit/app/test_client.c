@@ -4,6 +4,7 @@
 #include "lib/cc/compat.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <event2/event.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -62,6 +63,25 @@ done:
   chive_config_free(cfg);
   if (base)
     event_base_free(base);
+}
+
+/** Remove <b>path</b> and the files directly in it. */
+static void
+rm_flat_dir(const char *path)
+{
+  DIR *d = opendir(path);
+  if (!d)
+    return;
+  struct dirent *e;
+  char f[512];
+  while ((e = readdir(d)) != NULL) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+      continue;
+    if (snprintf(f, sizeof(f), "%s/%s", path, e->d_name) < (int)sizeof(f))
+      (void)unlink(f);
+  }
+  closedir(d);
+  (void)rmdir(path);
 }
 
 /** Connect to "127.0.0.1:PORT"; true if something accepts. */
@@ -135,7 +155,7 @@ done:
   chive_config_free(cfg);
   if (base)
     event_base_free(base);
-  (void)remove("/tmp/.chive-unused");
+  rm_flat_dir(dir);
 }
 
 static const t_case cases[] = {
