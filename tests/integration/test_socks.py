@@ -1172,6 +1172,20 @@ def main():
     for g in groups:
         work = os.path.join(os.path.realpath(a.work), g)
         client = Client(a.client, a.binary, work, net)
+        if g == "exitkill":
+            # The test needs both exits.  A destructive test that ran
+            # earlier (chive.guard_failover) may have killed one of them
+            # (the test network's exits are guards too): start any dead
+            # exit again before the client starts, so it never saw it dead.
+            for info in net.get("relays", []):
+                if info.get("is_exit"):
+                    r = subprocess.run([sys.executable, TESTNET, "revive",
+                                        netdir, info["name"]],
+                                       capture_output=True, text=True,
+                                       timeout=60)
+                    if r.returncode == 0:
+                        say("revived exit %s (killed by an earlier test)"
+                            % info["name"])
         if g == "isolation":
             # Both exits of the test network also have the Guard flag.  A
             # client whose entry guard is one exit can only exit through
